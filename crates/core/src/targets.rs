@@ -344,9 +344,11 @@ mod tests {
         assert_eq!(gain("apple-music", -20.0, -1.0), 4.0);
         assert_eq!(gain("ebu-r128", -20.0, -1.0), -3.0);
         assert_eq!(gain("cd", -20.0, -1.0), 0.0);
-        let silent = Target::by_id("spotify")
-            .unwrap()
-            .playback_gain(f64::NEG_INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+        let silent = Target::by_id("spotify").unwrap().playback_gain(
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        );
         assert!(silent.is_none());
     }
 
