@@ -191,7 +191,8 @@ impl Processor for Dither {
                     state.errors.copy_within(0..h.len() - 1, 1);
                     state.errors[0] = e;
                 }
-                *x = y / scale;
+                // `+ 0.0` turns a rounded -0.0 into +0.0, as an integer decoder returns it.
+                *x = (y + 0.0) / scale;
             }
         }
     }
