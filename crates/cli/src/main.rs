@@ -1,1 +1,50 @@
-fn main() {}
+//! `mixmaster`: the command line over the mixmaster engine.
+#![forbid(unsafe_code)]
+
+mod demo;
+mod format;
+mod meter_cmd;
+mod pipeline;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Mix, master, meter and deliver music — one engine, reproducible from text files.
+#[derive(Debug, Parser)]
+#[command(name = "mixmaster", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Measure loudness (BS.1770 / EBU R128), true peak and signal statistics of audio files.
+    Meter(meter_cmd::MeterArgs),
+    /// Generate a demo programme, write it to WAV and FLAC (44.1 kHz/16-bit, dithered) and meter the results.
+    Demo {
+        /// Folder for the demo files.
+        #[arg(short, long, default_value = "demo-out")]
+        out_dir: PathBuf,
+        /// Length of the generated programme in seconds.
+        #[arg(long, default_value_t = 24.0)]
+        seconds: f64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Meter(args) => meter_cmd::run(&args),
+        Command::Demo { out_dir, seconds } => demo::run(&out_dir, seconds),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The test command of README.md: installs what the tests need when it is
+# missing, then runs the whole workspace's tests (built with optimisation,
+# see [profile.test] in Cargo.toml).
+#
+# With CI=true a tool that cannot be installed fails the run; it never skips.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests call, as "command:package" pairs: the reference
+# FLAC decoder checks our FLAC files. Fixtures for formats we cannot encode
+# are committed, so their encoders are not needed here.
+NEEDED=(flac:flac)
+
+missing=()
+for pair in "${NEEDED[@]}"; do
+    cmd=${pair%%:*}
+    pkg=${pair#*:}
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "test.sh: installing ${missing[*]}"
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    if ! { $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq "${missing[@]}"; }; then
+        echo "test.sh: could not install ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+
+cargo test --workspace --locked "$@"
