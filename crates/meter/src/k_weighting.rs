@@ -335,49 +335,46 @@ mod tests {
     #[test]
     fn matches_listed_coefficients_at_44k1_and_96k() {
         // LOUDNESS_SPEC §2.1, "Resulting coefficients at other rates".
-        let k = KWeighting::for_rate(44_100);
-        let want = [
-            1.53084123005035,
-            -2.65097999515473,
-            1.16907907992159,
-            -1.66365511325602,
-            0.71259542807323,
-            -1.98916967362980,
-            0.98919903578704,
+        let cases: [(u32, [f64; 7]); 2] = [
+            (
+                44_100,
+                [
+                    1.53084123005035,
+                    -2.65097999515473,
+                    1.16907907992159,
+                    -1.66365511325602,
+                    0.71259542807323,
+                    -1.98916967362980,
+                    0.98919903578704,
+                ],
+            ),
+            (
+                96_000,
+                [
+                    1.55971422897580,
+                    -2.92674157825108,
+                    1.37826120231582,
+                    -1.84460946989011,
+                    0.85584332293064,
+                    -1.99501754472472,
+                    0.99502375904092,
+                ],
+            ),
         ];
-        let got = [
-            k.shelf.b0,
-            k.shelf.b1,
-            k.shelf.b2,
-            k.shelf.a1,
-            k.shelf.a2,
-            k.high_pass.a1,
-            k.high_pass.a2,
-        ];
-        for (g, w) in got.iter().zip(want) {
-            assert_close(*g, w, 1e-13, "44.1 kHz");
-        }
-        let k = KWeighting::for_rate(96_000);
-        let want = [
-            1.55971422897580,
-            -2.92674157825108,
-            1.37826120231582,
-            -1.84460946989011,
-            0.85584332293064,
-            -1.99501754472472,
-            0.99502375904092,
-        ];
-        let got = [
-            k.shelf.b0,
-            k.shelf.b1,
-            k.shelf.b2,
-            k.shelf.a1,
-            k.shelf.a2,
-            k.high_pass.a1,
-            k.high_pass.a2,
-        ];
-        for (g, w) in got.iter().zip(want) {
-            assert_close(*g, w, 1e-13, "96 kHz");
+        for (rate, want) in cases {
+            let k = KWeighting::for_rate(rate);
+            let got = [
+                k.shelf.b0,
+                k.shelf.b1,
+                k.shelf.b2,
+                k.shelf.a1,
+                k.shelf.a2,
+                k.high_pass.a1,
+                k.high_pass.a2,
+            ];
+            for (g, w) in got.iter().zip(want) {
+                assert_close(*g, w, 1e-13, &format!("{rate} Hz"));
+            }
         }
     }
 

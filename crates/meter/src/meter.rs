@@ -336,25 +336,11 @@ impl Meter {
             .into());
         }
         let frames = check_planar(channels)?;
-        let mut pos = 0;
-        while pos < frames {
-            let take = (self.sub_len - self.staged).min(frames - pos);
-            for (c, src) in channels.iter().enumerate() {
-                let src = &src.as_ref()[pos..pos + take];
-                let dst = &mut self.stage[c][self.staged..self.staged + take];
-                let bad = copy_finite(dst, src);
-                if bad > 0 {
-                    let first = src.iter().position(|v| !v.is_finite()).unwrap_or(0);
-                    self.note_nonfinite(bad, self.frames + first as u64, c);
-                }
-            }
-            self.staged += take;
-            pos += take;
-            self.frames += take as u64;
-            if self.staged == self.sub_len {
-                self.process_sub_block();
-            }
-        }
+        self.stage_frames(frames, |c, pos, dst| {
+            let src = &channels[c].as_ref()[pos..pos + dst.len()];
+            let bad = copy_finite(dst, src);
+            (bad > 0).then(|| (bad, src.iter().position(|v| !v.is_finite()).unwrap_or(0)))
+        });
         Ok(())
     }
 
@@ -371,26 +357,40 @@ impl Meter {
             }
             .into());
         }
-        let frames = samples.len() / ch;
+        self.stage_frames(samples.len() / ch, |c, pos, dst| {
+            let src = samples[pos * ch + c..].iter().step_by(ch);
+            let (mut bad, mut first) = (0u64, 0usize);
+            for (i, (d, &s)) in dst.iter_mut().zip(src).enumerate() {
+                if s.is_finite() {
+                    *d = s;
+                } else {
+                    *d = 0.0;
+                    if bad == 0 {
+                        first = i;
+                    }
+                    bad += 1;
+                }
+            }
+            (bad > 0).then_some((bad, first))
+        });
+        Ok(())
+    }
+
+    /// Stages `frames` frames into the 10 ms sub-block buffers, processing
+    /// each one as it completes. `copy(channel, first_frame, dst)` fills
+    /// `dst` with that channel's frames (non-finite samples as 0.0) and
+    /// returns the count of non-finite samples and the index of the first.
+    fn stage_frames(
+        &mut self,
+        frames: usize,
+        mut copy: impl FnMut(usize, usize, &mut [f64]) -> Option<(u64, usize)>,
+    ) {
         let mut pos = 0;
         while pos < frames {
             let take = (self.sub_len - self.staged).min(frames - pos);
-            let src = &samples[pos * ch..(pos + take) * ch];
-            for c in 0..ch {
+            for c in 0..self.options.channels {
                 let dst = &mut self.stage[c][self.staged..self.staged + take];
-                let mut bad = 0u64;
-                for (d, &s) in dst.iter_mut().zip(src.iter().skip(c).step_by(ch)) {
-                    let ok = s.is_finite();
-                    *d = if ok { s } else { 0.0 };
-                    bad += u64::from(!ok);
-                }
-                if bad > 0 {
-                    let first = src
-                        .iter()
-                        .skip(c)
-                        .step_by(ch)
-                        .position(|v| !v.is_finite())
-                        .unwrap_or(0);
+                if let Some((bad, first)) = copy(c, pos, dst) {
                     self.note_nonfinite(bad, self.frames + first as u64, c);
                 }
             }
@@ -401,7 +401,6 @@ impl Meter {
                 self.process_sub_block();
             }
         }
-        Ok(())
     }
 
     fn note_nonfinite(&mut self, count: u64, frame: u64, channel: usize) {
