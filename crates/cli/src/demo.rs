@@ -73,6 +73,13 @@ pub fn run(out_dir: &Path, seconds: f64) -> Result<ExitCode> {
             summary.path.display(),
             summary.frames
         );
+        if summary.clipped_samples > 0 {
+            eprintln!(
+                "warning: {}: {} samples clipped at full scale",
+                summary.path.display(),
+                summary.clipped_samples
+            );
+        }
     }
     println!(
         "Generated a {seconds} s stereo demo programme at 48 kHz (drums, bass, chords, lead); \
