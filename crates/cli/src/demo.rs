@@ -68,7 +68,7 @@ pub fn run(out_dir: &Path, seconds: f64) -> Result<ExitCode> {
     resampler.flush(&mut cd)?;
     deliver_cd(&mut cd, &mut flac_hash)?;
     for summary in [wav_out.finish()?, flac_out.finish()?] {
-        println!(
+        say!(
             "Wrote {} ({} frames).",
             summary.path.display(),
             summary.frames
@@ -81,7 +81,7 @@ pub fn run(out_dir: &Path, seconds: f64) -> Result<ExitCode> {
             );
         }
     }
-    println!(
+    say!(
         "Generated a {seconds} s stereo demo programme at 48 kHz (drums, bass, chords, lead); \
          24-bit WAV dithered (TPDF), 44.1 kHz FLAC resampled and dithered to 16 bit (Lipshitz noise shaping)."
     );
@@ -95,7 +95,7 @@ pub fn run(out_dir: &Path, seconds: f64) -> Result<ExitCode> {
     if decoded_hash != flac_hash {
         bail!("{}: FLAC round trip is not bit-exact", flac.display());
     }
-    println!(
+    say!(
         "FLAC round trip: bit-exact ({} frames).\n",
         flac_hash.frames
     );

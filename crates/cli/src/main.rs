@@ -1,6 +1,15 @@
 //! `mixmaster`: the command line over the mixmaster engine.
 #![forbid(unsafe_code)]
 
+/// `println!` that returns an error instead of panicking when stdout is
+/// closed (`mixmaster meter … | head`).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?;
+    }};
+}
+
 mod demo;
 mod format;
 mod meter_cmd;
@@ -42,9 +51,19 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::from(141),
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// The reader of our stdout went away: stop quietly, with the status a
+/// shell reports for SIGPIPE (128 + 13).
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

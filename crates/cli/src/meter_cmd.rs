@@ -65,10 +65,10 @@ pub fn run(args: &MeterArgs) -> Result<ExitCode> {
             });
         } else {
             if i > 0 {
-                println!();
+                say!("");
             }
             match &outcome {
-                Ok(m) => print_table(path, m, target),
+                Ok(m) => print_table(path, m, target)?,
                 Err(err) => eprintln!("error: {err:#}"),
             }
         }
@@ -80,7 +80,7 @@ pub fn run(args: &MeterArgs) -> Result<ExitCode> {
         }
     }
     if args.json {
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(&Value::Array(json_rows))?
         );
@@ -170,9 +170,9 @@ pub fn describe_format(info: &SourceInfo) -> String {
     }
 }
 
-fn print_table(path: &Path, m: &Measured, target: Option<&Target>) {
+fn print_table(path: &Path, m: &Measured, target: Option<&Target>) -> Result<()> {
     let r = &m.report;
-    println!(
+    say!(
         "{}  ({}, {} Hz, {} ch, {})",
         path.display(),
         describe_format(&m.info),
@@ -197,25 +197,27 @@ fn print_table(path: &Path, m: &Measured, target: Option<&Target>) {
         ("Correlation", format::opt(r.correlation, 2), ""),
     ];
     for (name, value, unit) in rows {
-        println!("{}", format!("  {name:<16}{value:>8} {unit}").trim_end());
+        say!("{}", format!("  {name:<16}{value:>8} {unit}").trim_end());
     }
     if r.clipped_samples > 0 {
-        println!(
+        say!(
             "  {:<16}{:>8} samples at full scale",
-            "Clipped", r.clipped_samples
+            "Clipped",
+            r.clipped_samples
         );
     }
     let max_dc = r.dc_offset.iter().fold(0.0f64, |a, &b| a.max(b.abs()));
     if max_dc > 1e-3 {
-        println!(
+        say!(
             "  {:<16}{:>8} dBFS (largest channel)",
             "DC offset",
             format::level(20.0 * max_dc.log10())
         );
     }
     if let Some(t) = target {
-        println!("  {}", target_line(t, r));
+        say!("  {}", target_line(t, r));
     }
+    Ok(())
 }
 
 fn target_line(t: &Target, r: &MeterReport) -> String {
