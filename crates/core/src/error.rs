@@ -34,6 +34,14 @@ pub enum CoreError {
         /// Channels the processor was prepared for.
         expected: usize,
     },
+    /// A parameter name a processor does not have.
+    #[error("unknown parameter '{name}'; valid: {valid}")]
+    UnknownParameter {
+        /// The name that was given.
+        name: String,
+        /// The processor's parameter names, comma separated.
+        valid: String,
+    },
     /// An id that is not in a table (a delivery target, a preset, …).
     #[error("unknown {kind} '{id}'; valid: {valid}")]
     UnknownId {

@@ -39,4 +39,29 @@ pub trait Processor: Send {
     fn tail_frames(&self) -> usize {
         0
     }
+
+    /// Sets a parameter by the name it has in a session file (`threshold_db`,
+    /// `freq_hz`, …), for automation. Called between blocks; a processor
+    /// smooths the change where a jump would click. An unknown name or an
+    /// out-of-range value is an error that names the valid names or range.
+    fn set_parameter(&mut self, name: &str, value: f64) -> Result<(), CoreError> {
+        let _ = value;
+        Err(CoreError::UnknownParameter {
+            name: name.to_string(),
+            valid: String::new(),
+        })
+    }
+
+    /// Channels of key signal this processor reads (a compressor's external
+    /// sidechain); 0 when it has no sidechain input.
+    fn sidechain_channels(&self) -> usize {
+        0
+    }
+
+    /// Processes one block with a key signal of `sidechain_channels()`
+    /// slices as long as the block. The default ignores the key.
+    fn process_with_sidechain(&mut self, block: &mut [&mut [f64]], key: &[&[f64]]) {
+        let _ = key;
+        self.process(block);
+    }
 }
