@@ -32,6 +32,8 @@ struct Cli {
 enum Command {
     /// Measure loudness (BS.1770 / EBU R128), true peak and signal statistics of audio files.
     Meter(meter_cmd::MeterArgs),
+    /// Print the JSON Schema of session files (for editors and tools).
+    Schema,
     /// Generate a demo programme, write it to WAV and FLAC (44.1 kHz/16-bit, dithered) and meter the results.
     Demo {
         /// Folder for the demo files.
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Meter(args) => meter_cmd::run(&args),
         Command::Demo { out_dir, seconds } => demo::run(&out_dir, seconds),
+        Command::Schema => schema(),
     };
     match result {
         Ok(code) => code,
@@ -66,4 +69,12 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
         e.downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+fn schema() -> anyhow::Result<ExitCode> {
+    say!(
+        "{}",
+        serde_json::to_string_pretty(&mixmaster_session::json_schema())?
+    );
+    Ok(ExitCode::SUCCESS)
 }

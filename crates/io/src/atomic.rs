@@ -154,10 +154,10 @@ fn same_file(target: &Path, input: &Path) -> bool {
         // An input that does not exist cannot be overwritten.
         return false;
     };
-    if let Some(target_canon) = canonical_target(target) {
-        if target_canon == input_canon {
-            return true;
-        }
+    if let Some(target_canon) = canonical_target(target)
+        && target_canon == input_canon
+    {
+        return true;
     }
     same_inode(target, input)
 }

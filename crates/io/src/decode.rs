@@ -493,13 +493,13 @@ impl SymphoniaSource {
 /// error says so rather than "unrecognised".
 fn probe_error(path: &Path, e: SymError) -> IoError {
     let path = path.to_path_buf();
-    if let SymError::IoError(io) = &e {
-        if io.kind() != std::io::ErrorKind::UnexpectedEof {
-            return IoError::Read {
-                path,
-                source: e_into_io(e),
-            };
-        }
+    if let SymError::IoError(io) = &e
+        && io.kind() != std::io::ErrorKind::UnexpectedEof
+    {
+        return IoError::Read {
+            path,
+            source: e_into_io(e),
+        };
     }
     let mut head = [0u8; 12];
     let sniffed = File::open(&path)
@@ -517,14 +517,14 @@ fn probe_error(path: &Path, e: SymError) -> IoError {
         }
         other => other.to_string(),
     };
-    if sniffed == Some("AIFF") {
-        if let Some((expected_frames, actual_frames)) = aiff_shortfall(&path) {
-            return IoError::Truncated {
-                path,
-                expected_frames,
-                actual_frames,
-            };
-        }
+    if sniffed == Some("AIFF")
+        && let Some((expected_frames, actual_frames)) = aiff_shortfall(&path)
+    {
+        return IoError::Truncated {
+            path,
+            expected_frames,
+            actual_frames,
+        };
     }
     match sniffed {
         Some(container) => IoError::Malformed {

@@ -67,14 +67,14 @@ pub(crate) fn read(path: &Path, sample_rate_hz: u32) -> Option<Mp4Gapless> {
     if let Some((segment_duration, media_time)) = track.first_edit {
         let skip = media_time;
         let mut keep = track.media_duration.map(|d| d.saturating_sub(skip));
-        if let (Some(movie_ts), true) = (movie_timescale, segment_duration > 0) {
-            if movie_ts > 0 {
-                // Edit duration in media units, rounded up: the edit is exact
-                // only to one movie tick.
-                let edit = (u128::from(segment_duration) * u128::from(track.media_timescale))
-                    .div_ceil(u128::from(movie_ts)) as u64;
-                keep = Some(keep.map_or(edit, |k| k.min(edit)));
-            }
+        if let (Some(movie_ts), true) = (movie_timescale, segment_duration > 0)
+            && movie_ts > 0
+        {
+            // Edit duration in media units, rounded up: the edit is exact
+            // only to one movie tick.
+            let edit = (u128::from(segment_duration) * u128::from(track.media_timescale))
+                .div_ceil(u128::from(movie_ts)) as u64;
+            keep = Some(keep.map_or(edit, |k| k.min(edit)));
         }
         if skip > 0 || keep.is_some() {
             return Some(Mp4Gapless {

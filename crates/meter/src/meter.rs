@@ -146,10 +146,10 @@ impl MeterOptions {
                 got: self.true_peak_oversampling,
             });
         }
-        if let Some(n) = self.spectrum_fft_size {
-            if !n.is_power_of_two() || !(256..=1 << 20).contains(&n) {
-                return Err(MeterError::FftSize { got: n });
-            }
+        if let Some(n) = self.spectrum_fft_size
+            && (!n.is_power_of_two() || !(256..=1 << 20).contains(&n))
+        {
+            return Err(MeterError::FftSize { got: n });
         }
         Ok(())
     }
