@@ -1,0 +1,18 @@
+//! The mixmaster engine: a session becomes a graph of nodes (tracks, buses,
+//! the master) rendered block by block. Tracks and buses that do not depend
+//! on each other render in parallel (rayon); every sum runs in a fixed
+//! order, so the output is bit-identical whatever the thread count. Latency
+//! of inserts is compensated on every path (direct, sends, sidechain keys).
+#![forbid(unsafe_code)]
+
+pub mod automation;
+pub mod clip;
+pub mod curves;
+pub mod delay_line;
+pub mod error;
+pub mod factory;
+pub mod graph;
+pub mod strip;
+
+pub use error::EngineError;
+pub use graph::{Mixer, RenderStats};

@@ -1,0 +1,332 @@
+//! The channel strip at render time: polarity, inserts (with automation and
+//! sidechain keys), pre-fader sends, fader and mute, pan or balance, width,
+//! post-fader sends.
+
+use mixmaster_core::Processor;
+use mixmaster_core::units::db_to_amplitude;
+
+use crate::automation::{GainSmoother, Lane};
+use crate::delay_line::DelayLine;
+
+/// Frames between parameter updates of automated inserts.
+pub const PARAMETER_UPDATE_FRAMES: usize = 32;
+
+/// A pan law: gains of the left and right channel for a mono source at
+/// pan `p ∈ [−1, 1]`, with `centre_db` attenuation at the centre.
+pub fn pan_gains(p: f64, centre_db: f64) -> (f64, f64) {
+    let p = p.clamp(-1.0, 1.0);
+    // Constant power (−3 dB): sin/cos of an angle from 0 to π/2.
+    let theta = (p + 1.0) * std::f64::consts::FRAC_PI_4;
+    let power = (theta.cos(), theta.sin());
+    // Linear (−6 dB).
+    let linear = ((1.0 - p) / 2.0, (1.0 + p) / 2.0);
+    match centre_db {
+        // 0 dB: both channels at unity in the centre, one side fading out.
+        0.0 => ((1.0 - p).min(1.0), (1.0 + p).min(1.0)),
+        -6.0 => linear,
+        // −4.5 dB: the geometric mean of the −3 and −6 dB laws.
+        -4.5 => ((power.0 * linear.0).sqrt(), (power.1 * linear.1).sqrt()),
+        _ => power,
+    }
+}
+
+/// Balance of a stereo source: turning one side down, unity at the centre.
+pub fn balance_gains(p: f64) -> (f64, f64) {
+    let p = p.clamp(-1.0, 1.0);
+    ((1.0 - p).min(1.0), (1.0 + p).min(1.0))
+}
+
+/// An automatable value: a constant or a lane.
+#[derive(Debug, Clone)]
+pub enum Value {
+    /// Fixed.
+    Constant(f64),
+    /// Automated.
+    Lane(Lane),
+}
+
+impl Value {
+    /// Fills `out` with the values for frames `start ..`.
+    pub fn fill(&mut self, start: u64, out: &mut [f64]) {
+        match self {
+            Self::Constant(v) => out.fill(*v),
+            Self::Lane(l) => l.fill(start, out),
+        }
+    }
+
+    /// Value at one frame.
+    pub fn at(&mut self, frame: u64) -> f64 {
+        match self {
+            Self::Constant(v) => *v,
+            Self::Lane(l) => l.value_at(frame),
+        }
+    }
+}
+
+/// One insert at render time.
+pub struct InsertRt {
+    /// The insert's id.
+    pub id: String,
+    /// The processor.
+    pub processor: Box<dyn Processor>,
+    /// Bypassed inserts keep their latency as a plain delay.
+    pub bypass: Option<DelayLine>,
+    /// Node whose output keys this insert, if any.
+    pub sidechain: Option<usize>,
+    /// Automated parameters.
+    pub lanes: Vec<(String, Lane)>,
+}
+
+impl std::fmt::Debug for InsertRt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InsertRt")
+            .field("id", &self.id)
+            .field("sidechain", &self.sidechain)
+            .finish()
+    }
+}
+
+/// A send at render time.
+#[derive(Debug)]
+pub struct SendRt {
+    /// Destination node.
+    pub dest: usize,
+    /// Level in dB (automatable).
+    pub level_db: Value,
+    /// Pan of the send; `None` follows the strip.
+    pub pan: Option<Value>,
+    /// Taken before the fader.
+    pub pre_fader: bool,
+    /// Smoother of the linear level.
+    pub smoother: GainSmoother,
+}
+
+/// A channel strip at render time.
+#[derive(Debug)]
+pub struct StripRt {
+    /// Channels entering the strip (1 for mono tracks, 2 otherwise).
+    pub channels: usize,
+    /// Inserts in order.
+    pub inserts: Vec<InsertRt>,
+    /// Fader in dB.
+    pub gain_db: Value,
+    /// Pan or balance.
+    pub pan: Value,
+    /// Width.
+    pub width: Value,
+    /// Muted (or not soloed while another track is).
+    pub mute: bool,
+    /// Polarity inverted.
+    pub invert_polarity: bool,
+    /// Centre attenuation of the pan law in dB.
+    pub pan_law_db: f64,
+    /// Sends.
+    pub sends: Vec<SendRt>,
+    /// Fader smoother.
+    pub fader: GainSmoother,
+    scratch: Vec<Vec<f64>>,
+}
+
+impl StripRt {
+    /// A strip; call [`StripRt::prepare`] before rendering.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        channels: usize,
+        inserts: Vec<InsertRt>,
+        gain_db: Value,
+        pan: Value,
+        width: Value,
+        mute: bool,
+        invert_polarity: bool,
+        pan_law_db: f64,
+        sends: Vec<SendRt>,
+        sample_rate_hz: u32,
+    ) -> Self {
+        let mut gain_db = gain_db;
+        let initial = if mute {
+            0.0
+        } else {
+            db_to_amplitude(gain_db.at(0))
+        };
+        Self {
+            channels,
+            inserts,
+            gain_db,
+            pan,
+            width,
+            mute,
+            invert_polarity,
+            pan_law_db,
+            sends,
+            fader: GainSmoother::new(sample_rate_hz, initial),
+            scratch: vec![Vec::new(); 4],
+        }
+    }
+
+    /// Latency of the insert chain in frames.
+    pub fn latency_frames(&self) -> usize {
+        self.inserts
+            .iter()
+            .map(|i| i.processor.latency_frames())
+            .sum()
+    }
+
+    /// Frames of tail the inserts may add.
+    pub fn tail_frames(&self) -> usize {
+        self.inserts
+            .iter()
+            .map(|i| i.processor.tail_frames())
+            .fold(0usize, usize::saturating_add)
+    }
+
+    /// Processes one block: `input` (the strip's channels) is processed in
+    /// place by the inserts; the stereo result goes to `main` (post-fader)
+    /// and to `sends[k]` for each send. `key` holds the key signals of
+    /// sidechained inserts (by insert index).
+    pub fn process(
+        &mut self,
+        start: u64,
+        input: &mut [Vec<f64>],
+        key: &[Option<[&[f64]; 2]>],
+        main: &mut [Vec<f64>; 2],
+        sends: &mut [[Vec<f64>; 2]],
+    ) {
+        let n = input.first().map_or(0, Vec::len);
+        if self.invert_polarity {
+            for ch in input.iter_mut() {
+                for x in ch.iter_mut() {
+                    *x = -*x;
+                }
+            }
+        }
+        for (k, insert) in self.inserts.iter_mut().enumerate() {
+            let mut block: Vec<&mut [f64]> = input.iter_mut().map(|c| c.as_mut_slice()).collect();
+            if let Some(delay) = insert.bypass.as_mut() {
+                delay.process(&mut block);
+                continue;
+            }
+            let keys = key.get(k).copied().flatten();
+            let step = if insert.lanes.is_empty() {
+                n.max(1)
+            } else {
+                PARAMETER_UPDATE_FRAMES
+            };
+            let mut pos = 0;
+            while pos < n {
+                let end = (pos + step).min(n);
+                for (name, lane) in &mut insert.lanes {
+                    // Values were validated when the session was loaded; a
+                    // value the processor refuses mid-render keeps the last.
+                    let _ = insert
+                        .processor
+                        .set_parameter(name, lane.value_at(start + pos as u64));
+                }
+                let mut part: Vec<&mut [f64]> =
+                    block.iter_mut().map(|c| &mut c[pos..end]).collect();
+                match keys {
+                    Some(kk) => {
+                        let key_part: Vec<&[f64]> = kk.iter().map(|c| &c[pos..end]).collect();
+                        insert
+                            .processor
+                            .process_with_sidechain(&mut part, &key_part);
+                    }
+                    None => insert.processor.process(&mut part),
+                }
+                pos = end;
+            }
+        }
+
+        // Per-sample fader, pan, width.
+        let [gain, pan, width, tmp] = &mut self.scratch[..] else {
+            unreachable!()
+        };
+        for v in [&mut *gain, &mut *pan, &mut *width, &mut *tmp] {
+            v.resize(n, 0.0);
+        }
+        self.gain_db.fill(start, gain);
+        for g in gain.iter_mut() {
+            *g = if self.mute { 0.0 } else { db_to_amplitude(*g) };
+        }
+        self.fader.process(gain);
+        self.pan.fill(start, pan);
+        self.width.fill(start, width);
+
+        // Pre-fader sends: the insert output, panned like the strip.
+        let channels = self.channels;
+        let law = self.pan_law_db;
+        let to_stereo = |input: &[Vec<f64>], i: usize, p: f64| -> (f64, f64) {
+            if channels == 1 {
+                let (l, r) = pan_gains(p, law);
+                (input[0][i] * l, input[0][i] * r)
+            } else {
+                let (l, r) = balance_gains(p);
+                (input[0][i] * l, input[1][i] * r)
+            }
+        };
+        for i in 0..n {
+            let (mut l, mut r) = to_stereo(input, i, pan[i]);
+            let w = width[i];
+            if w != 1.0 {
+                let m = 0.5 * (l + r);
+                let s = 0.5 * (l - r) * w;
+                l = m + s;
+                r = m - s;
+            }
+            main[0][i] = l * gain[i];
+            main[1][i] = r * gain[i];
+        }
+        for (send, out) in self.sends.iter_mut().zip(sends.iter_mut()) {
+            send.level_db.fill(start, tmp);
+            for t in tmp.iter_mut() {
+                *t = if self.mute { 0.0 } else { db_to_amplitude(*t) };
+            }
+            send.smoother.process(tmp);
+            for i in 0..n {
+                let (l, r) = match send.pan.as_mut() {
+                    Some(p) => to_stereo(input, i, p.at(start + i as u64)),
+                    None if send.pre_fader => to_stereo(input, i, pan[i]),
+                    None => (main[0][i], main[1][i]),
+                };
+                let g = tmp[i]
+                    * if send.pre_fader || send.pan.is_none() {
+                        1.0
+                    } else {
+                        gain[i]
+                    };
+                out[0][i] = l * g;
+                out[1][i] = r * g;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pan_laws_at_the_centre_and_the_sides() {
+        for (law, centre) in [
+            (0.0, 1.0),
+            (-3.0, 0.5f64.sqrt()),
+            (-4.5, 10f64.powf(-4.5 / 20.0)),
+            (-6.0, 0.5),
+        ] {
+            let (l, r) = pan_gains(0.0, law);
+            assert!(
+                (l - centre).abs() < 1e-3 && (r - centre).abs() < 1e-3,
+                "law {law}: {l} {r}"
+            );
+            let (l, r) = pan_gains(-1.0, law);
+            assert!(
+                (l - 1.0).abs() < 1e-12 && r.abs() < 1e-12,
+                "law {law} hard left"
+            );
+        }
+        // −3 dB law keeps constant power.
+        for i in -10..=10 {
+            let (l, r) = pan_gains(f64::from(i) / 10.0, -3.0);
+            assert!((l * l + r * r - 1.0).abs() < 1e-12);
+        }
+    }
+}
