@@ -11,8 +11,8 @@
 //!   of past input spectra (uniformly partitioned overlap-save, "UPOLS":
 //!   T. G. Stockham, "High-speed convolution and correlation", AFIPS 1966;
 //!   W. G. Gardner, "Efficient Convolution without Input-Output Delay",
-//!   JAES 43(3), 1995, §2; F. Wefers, "Partitioned convolution algorithms
-//!   for real-time auralization", PhD thesis, RWTH Aachen, 2014, §5.3).
+//!   JAES 43(3), 1995; F. Wefers, "Partitioned convolution algorithms
+//!   for real-time auralization", PhD thesis, RWTH Aachen, 2014).
 //!
 //! Partition `p` only needs input that is at least `p·B ≥ B` frames old, so
 //! when an input partition completes, the FFT part of the *next* `B` output

@@ -16,8 +16,8 @@
 //!
 //! * Fractional delay: 4-point, 3rd-order Hermite (Catmull-Rom) interpolation
 //!   (O. Niemitalo, "Polynomial Interpolators for High-Quality Resampling of
-//!   Oversampled Audio", 2001, §6.2.1 "4-point, 3rd-order Hermite"). At an
-//!   integer delay it returns the stored sample exactly.
+//!   Oversampled Audio", 2001, the "4-point, 3rd-order Hermite"
+//!   interpolator). At an integer delay it returns the stored sample exactly.
 //! * Time changes: **crossfade**, not a slewed read pointer. A new time starts
 //!   a second read tap and the output crossfades to it over
 //!   [`TIME_CROSSFADE_MS`] with a raised-cosine (equal-gain) curve; a change
@@ -30,9 +30,10 @@
 //! * `feedback`, `mix` and the filter coefficients follow linear ramps of
 //!   [`PARAMETER_RAMP_MS`], so automation does not click.
 //!
-//! This file also holds the small building blocks the reverb and the
-//! convolution reuse for their pre-delay: [`DelayLine`], [`CrossfadeTap`] and
-//! the linear parameter [`Ramp`].
+//! This file also holds the small crate-private building blocks the reverb
+//! and the convolution reuse for their pre-delay: `DelayLine`,
+//! `CrossfadeTap`, and the linear parameter `Ramp` (to give way to core's
+//! smoother once there is one).
 
 use std::f64::consts::PI;
 use std::str::FromStr;
@@ -313,7 +314,7 @@ impl DelayLine {
     }
 
     /// 4-point, 3rd-order Hermite (Catmull-Rom) interpolation `d` frames back
-    /// (`d >= 0`); Niemitalo 2001, §6.2.1. Exact at integer `d`. Below one
+    /// (`d >= 0`); Niemitalo 2001. Exact at integer `d`. Below one
     /// frame the newer neighbour, which does not exist yet, is replaced by
     /// the newest sample.
     #[inline]

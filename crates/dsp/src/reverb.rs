@@ -15,22 +15,22 @@
 //! * Feedback matrix: the normalised Sylvester–Hadamard matrix `H16/4`,
 //!   orthogonal (so the loop is lossless before absorption) and with every
 //!   entry of magnitude 1/4, so each pass mixes every line into every other —
-//!   the echo density grows as fast as an FDN allows (Jot & Chaigne 1991, §3;
+//!   the echo density grows as fast as an FDN allows (Jot & Chaigne 1991;
 //!   J. Stautner and M. Puckette, "Designing Multi-Channel Reverberators",
 //!   CMJ 6(1), 1982). Applied as a fast Walsh–Hadamard transform (64 adds).
 //! * Delay lengths: 16 distinct primes (hence mutually prime, so the modes of
-//!   the lines do not pile up; Jot & Chaigne 1991, §3.2), spread
-//!   geometrically between [`LINE_MS_AT_FULL_SIZE`] and scaled by
+//!   the lines do not pile up; Jot & Chaigne 1991), spread geometrically
+//!   over [`LINE_MS_AT_FULL_SIZE`] (20–80 ms) and scaled by
 //!   `0.25 + 0.75·size`.
 //! * Decay: each line gets the absorption gain
-//!   `g_i = 10^(−3·d_i / (fs·T60))` (Jot & Chaigne 1991, eq. (13)), so every
+//!   `g_i = 10^(−3·d_i / (fs·T60))` (Jot & Chaigne 1991), so every
 //!   pole of the network lies at radius `10^(−3/(fs·T60))` and the energy
 //!   falls 60 dB in `T60 = decay_s`, whatever the path.
 //! * Damping: a one-pole low-pass `H_i(z) = (1 − b_i)/(1 − b_i z⁻¹)` in each
 //!   line, unit gain at DC. Its `b_i` is chosen so that the RT60 at
 //!   [`DAMPING_REFERENCE_HZ`] (or 0.4·fs if lower) is `(1 − 0.9·damping)`
 //!   times `decay_s`: the line's gain there must be
-//!   `10^(−3·d_i/(fs·T_hf))` (Jot & Chaigne 1991, §4.2; Jot, "An analysis/
+//!   `10^(−3·d_i/(fs·T_hf))` (Jot & Chaigne 1991; Jot, "An analysis/
 //!   synthesis approach to real-time artificial reverberation", ICASSP 1992).
 //!   So **`decay_s` is the RT60 at DC and low frequencies**, and damping
 //!   shortens the high frequencies.
@@ -51,6 +51,11 @@
 //!   ramps; `size` moves the line lengths over [`SIZE_SLEW_MS`] with a slewed
 //!   read pointer (linear interpolation while moving — a brief pitch glide
 //!   instead of a click); `predelay_ms` crossfades between two taps.
+//!
+//! Measured (tests/reverb.rs): the T30 (Schroeder backward integration, fit
+//! −5…−35 dB) lies within 1 % of `decay_s` at damping 0 for 0.5–2 s, sizes
+//! 0–1 and 44.1–192 kHz; with the default settings the normalised echo
+//! density of Abel & Huang (2006) first reaches 0.9 at 25 ms.
 
 use std::f64::consts::PI;
 
@@ -227,7 +232,7 @@ fn hadamard16(x: &mut [f64; LINES]) {
 }
 
 /// Absorption gain of a line of `d` frames: `10^(−3·d/(fs·T60))`
-/// (Jot & Chaigne 1991, eq. (13)).
+/// (Jot & Chaigne 1991).
 fn absorption_gain(d: f64, sample_rate_hz: u32, t60_s: f64) -> f64 {
     10f64.powf(-3.0 * d / (f64::from(sample_rate_hz) * t60_s))
 }

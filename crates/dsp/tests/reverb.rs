@@ -37,7 +37,7 @@ fn impulse_response(options: ReverbOptions, fs: u32, seconds: f64) -> Vec<Vec<f6
 /// Time", JASA 37(3), 1965): the energy decay curve
 /// `EDC(t) = Σ_{τ≥t} h²(τ)` in dB, a least-squares line fitted between
 /// −5 and −35 dB below its start, and `T30 = −60 / slope` (ISO 3382-1:2009,
-/// §A.2.2 "T30": evaluated over 30 dB, extrapolated to 60 dB).
+/// T30: evaluated over 30 dB, extrapolated to 60 dB).
 fn t30_s(h: &[f64], fs: u32) -> f64 {
     let mut edc = vec![0.0; h.len()];
     let mut acc = 0.0;
@@ -85,7 +85,7 @@ fn band_pass(x: &[f64], fs: u32, f0: f64, octaves: f64) -> Vec<f64> {
 
 /// Normalised echo density profile at time `t_s` (J. S. Abel and P. Huang,
 /// "A Simple, Robust Measure of Reverberation Echo Density", AES 121st
-/// Convention, 2006, preprint 6985, eq. (3)): the share of samples in a
+/// Convention, 2006, preprint 6985): the share of samples in a
 /// window that lie more than one standard deviation from zero, divided by
 /// `erfc(1/√2)`, the share expected of Gaussian noise. 1 means as dense as
 /// noise; a sparse set of reflections scores far below 1. Window: 20 ms Hann
@@ -149,6 +149,7 @@ fn rt60_by_schroeder_integration_matches_decay() {
     cases.extend([
         (44_100, 1.0, 0.5),
         (96_000, 1.0, 0.5),
+        (192_000, 1.0, 0.5),
         (FS, 1.0, 0.0),
         (FS, 1.0, 1.0),
     ]);
