@@ -258,6 +258,53 @@ fn time_changes_crossfade_without_clicks() {
     }
 }
 
+/// Changes of feedback, mix and the filter cutoffs are ramped. Click
+/// detector: for a sine of `ω` rad/frame the second difference is at most
+/// `ω²` times the amplitude, and a ramped gain or coefficient keeps it so,
+/// while a jump of even 1 % of the level would exceed it tenfold at 220 Hz.
+#[test]
+fn parameter_changes_do_not_click() {
+    let w = 2.0 * PI * 220.0 / f64::from(FS);
+    let frames = FS as usize / 2;
+    let sine: Vec<f64> = (0..frames).map(|n| (w * n as f64).sin()).collect();
+    let changes = [
+        ("feedback", 0.9),
+        ("mix", 1.0),
+        ("lowpass_hz", 500.0),
+        ("highpass_hz", 2000.0),
+        ("time_ms", 13.0),
+    ];
+    for (name, value) in changes {
+        let options = DelayOptions {
+            time_ms: 10.0,
+            feedback: 0.3,
+            mix: 0.5,
+            lowpass_hz: Some(4000.0),
+            ..DelayOptions::default()
+        };
+        let mut delay = Delay::new(options).unwrap();
+        delay.prepare(FS, 1000, 1).unwrap();
+        let mut out = sine.clone();
+        for start in (0..frames).step_by(1000) {
+            if start == 12_000 {
+                delay.set_parameter(name, value).unwrap();
+            }
+            delay.process(&mut [&mut out[start..start + 1000]]);
+        }
+        let peak = out.iter().fold(0.0f64, |a, y| a.max(y.abs()));
+        // From 50 ms on: the onset of the first echo (at 10 ms) is a kink.
+        let curvature = out[2400..]
+            .windows(3)
+            .map(|v| (v[2] - 2.0 * v[1] + v[0]).abs())
+            .fold(0.0, f64::max);
+        println!(
+            "{name}: max |Δ²y| = {:.2} ω²·peak",
+            curvature / (w * w * peak)
+        );
+        assert!(curvature <= 1.5 * w * w * peak, "{name} clicks");
+    }
+}
+
 #[test]
 fn mix_blends_dry_and_wet_and_zero_is_dry() {
     let input = vec![noise(10_000, 1), noise(10_000, 2)];
