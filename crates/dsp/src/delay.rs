@@ -410,7 +410,8 @@ pub struct DelayOptions {
     pub time_ms: f64,
     /// Delay time as a note value at `tempo_bpm` (`"1/8"`, `"1/4."`,
     /// `"1/8t"`, parsed with [`NoteValue::parse`]); takes precedence over
-    /// `time_ms`.
+    /// `time_ms`. Automating `tempo_bpm` moves a synced time; automating
+    /// `time_ms` switches to a free time (clears `note`).
     pub note: Option<NoteValue>,
     /// Session tempo in quarter notes per minute, 20 ..= 999; used with `note`.
     pub tempo_bpm: f64,
