@@ -10,3 +10,11 @@ pub mod rng;
 pub mod testing;
 
 pub use dither::{Dither, DitherOptions, NoiseShaping};
+
+pub mod convolution;
+pub mod delay;
+pub mod reverb;
+
+pub use convolution::{Convolution, ConvolutionOptions};
+pub use delay::{Delay, DelayOptions, NoteModifier, NoteValue, note_to_ms};
+pub use reverb::{Reverb, ReverbOptions};
