@@ -107,7 +107,7 @@ impl GainSmoother {
         for t in targets {
             self.state += self.coefficient * (*t - self.state);
             // Snap when close, so a constant gain becomes exactly constant.
-            if (self.state - *t).abs() < 1e-15 {
+            if (self.state - *t).abs() < 1e-12 {
                 self.state = *t;
             }
             *t = self.state;

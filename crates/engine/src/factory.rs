@@ -1,19 +1,23 @@
-//! Turns an insert of the session into a prepared processor.
+//! Turns an insert of the session into a prepared processor: the session's
+//! fields (all optional) over the processor's defaults; every range is
+//! checked by the processor itself, and its error names the field.
 
-use mixmaster_core::{CoreError, Processor};
-use mixmaster_session::{ProcessorSpec, Tempo};
+use mixmaster_core::{AudioBuffer, CoreError, Processor};
+use mixmaster_dsp::{
+    Convolution, ConvolutionOptions, Delay, DelayOptions, NoteValue, Reverb, ReverbOptions,
+};
+use mixmaster_io::{Resampler, read_all};
+use mixmaster_session::{LoadedSession, ProcessorSpec};
 
 /// What the factory needs to know about the render.
 #[derive(Debug, Clone, Copy)]
-pub struct Context {
-    /// Session rate.
-    pub sample_rate_hz: u32,
+pub struct Context<'a> {
+    /// The session (to resolve files such as impulse responses).
+    pub session: &'a LoadedSession,
     /// Largest block.
     pub max_block_frames: usize,
     /// Channels of the strip.
     pub channels: usize,
-    /// Tempo, for synced delays.
-    pub tempo: Tempo,
 }
 
 /// Why a processor could not be built: a parameter (by its session field
@@ -39,12 +43,103 @@ impl From<CoreError> for BuildError {
     }
 }
 
-/// Builds and prepares the processor of one insert. `ir` loads an
-/// impulse response (already resampled to the session rate).
-pub fn build(spec: &ProcessorSpec, ctx: &Context) -> Result<Box<dyn Processor>, BuildError> {
-    let _ = ctx;
-    Err(BuildError {
-        field: None,
-        message: format!("the {spec:?} processor is not available in this build"),
-    })
+fn on_field(field: &str) -> impl FnOnce(CoreError) -> BuildError + '_ {
+    move |e| BuildError {
+        field: Some(field.to_string()),
+        message: e.to_string(),
+    }
+}
+
+/// `target = value` where the session gives a value.
+fn set<T: Copy>(target: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *target = v;
+    }
+}
+
+/// Builds and prepares the processor of one insert.
+pub fn build(spec: &ProcessorSpec, ctx: &Context<'_>) -> Result<Box<dyn Processor>, BuildError> {
+    let session = &ctx.session.session;
+    let rate = session.project.sample_rate_hz;
+    let mut processor: Box<dyn Processor> = match spec {
+        ProcessorSpec::Delay(d) => {
+            let mut o = DelayOptions {
+                tempo_bpm: session.project.tempo_bpm,
+                ..DelayOptions::default()
+            };
+            set(&mut o.time_ms, d.time_ms);
+            if let Some(note) = &d.note {
+                o.note = Some(NoteValue::parse(note).map_err(on_field("note"))?);
+            }
+            set(&mut o.feedback, d.feedback);
+            set(&mut o.ping_pong, d.ping_pong);
+            if d.lowpass_hz.is_some() {
+                o.lowpass_hz = d.lowpass_hz;
+            }
+            if d.highpass_hz.is_some() {
+                o.highpass_hz = d.highpass_hz;
+            }
+            set(&mut o.mix, d.mix);
+            Box::new(Delay::new(o)?)
+        }
+        ProcessorSpec::Reverb(r) => {
+            let mut o = ReverbOptions::default();
+            set(&mut o.size, r.size);
+            set(&mut o.decay_s, r.decay_s);
+            set(&mut o.predelay_ms, r.predelay_ms);
+            set(&mut o.damping, r.damping);
+            set(&mut o.width, r.width);
+            set(&mut o.mix, r.mix);
+            Box::new(Reverb::new(o)?)
+        }
+        ProcessorSpec::Convolution(c) => {
+            let path = ctx.session.resolve(&c.ir);
+            let (info, ir) = read_all(&path).map_err(|e| BuildError {
+                field: Some("ir".into()),
+                message: e.to_string(),
+            })?;
+            let ir = if info.sample_rate_hz == rate {
+                ir
+            } else {
+                let mut r = Resampler::new(info.sample_rate_hz, rate, info.channels).map_err(|e| BuildError {
+                    field: Some("ir".into()),
+                    message: e.to_string(),
+                })?;
+                let (mut out, mut tail) = (AudioBuffer::default(), AudioBuffer::default());
+                r.process(ir.planar(), &mut out)
+                    .and_then(|()| r.flush(&mut tail))
+                    .map_err(|e| BuildError {
+                        field: Some("ir".into()),
+                        message: e.to_string(),
+                    })?;
+                let joined: Vec<Vec<f64>> = out
+                    .planar()
+                    .iter()
+                    .zip(tail.planar())
+                    .map(|(a, b)| a.iter().chain(b).copied().collect())
+                    .collect();
+                AudioBuffer::from_planar(joined)?
+            };
+            let mut o = ConvolutionOptions::default();
+            set(&mut o.mix, c.mix);
+            set(&mut o.gain_db, c.gain_db);
+            set(&mut o.predelay_ms, c.predelay_ms);
+            Box::new(Convolution::new(ir.planar(), rate, o)?)
+        }
+        other => {
+            return Err(BuildError {
+                field: None,
+                message: format!("the {} processor is not available in this build", kind_name(other)),
+            });
+        }
+    };
+    processor.prepare(rate, ctx.max_block_frames, ctx.channels)?;
+    Ok(processor)
+}
+
+fn kind_name(p: &ProcessorSpec) -> String {
+    serde_json::to_value(p)
+        .ok()
+        .and_then(|v| v.as_object().and_then(|o| o.keys().next().cloned()))
+        .unwrap_or_default()
 }

@@ -684,19 +684,14 @@ fn build_strip(
 ) -> Result<StripRt, EngineError> {
     let rate = loaded.session.project.sample_rate_hz;
     let ctx = Context {
-        sample_rate_hz: rate,
+        session: loaded,
         max_block_frames: BLOCK_FRAMES,
         channels,
-        tempo: *tempo,
     };
     let mut inserts = Vec::new();
     for (k, insert) in strip.inserts.iter().enumerate() {
         let ip = path.key("inserts").index(k);
-        let kind = ProcessorSpec::KINDS
-            .iter()
-            .find(|kind| serde_kind(&insert.processor) == **kind)
-            .copied()
-            .unwrap_or("processor");
+        let kind = serde_kind(&insert.processor);
         let processor = factory::build(&insert.processor, &ctx).map_err(|e| {
             let field = match &e.field {
                 Some(f) => ip.key(kind).keys(f),

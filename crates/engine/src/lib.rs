@@ -12,7 +12,9 @@ pub mod delay_line;
 pub mod error;
 pub mod factory;
 pub mod graph;
+pub mod render;
 pub mod strip;
 
 pub use error::EngineError;
 pub use graph::{Mixer, RenderStats};
+pub use render::{RenderOptions, RenderSummary, render_to_file};
