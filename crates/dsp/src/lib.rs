@@ -10,3 +10,18 @@ pub mod rng;
 pub mod testing;
 
 pub use dither::{Dither, DitherOptions, NoiseShaping};
+
+// Filters, EQ and utility (branch dsp-filters).
+pub mod analog_match;
+pub mod biquad;
+pub mod eq;
+pub mod filter;
+pub mod smoothing;
+pub mod utility;
+
+pub use analog_match::{AnalogSection, match_analog};
+pub use biquad::{BiquadCascade, BiquadCascadeOptions, Coefficients, SectionChain};
+pub use eq::{Band, Eq, EqOptions};
+pub use filter::{Filter, FilterKind, FilterOptions};
+pub use smoothing::LinearSmoother;
+pub use utility::{Utility, UtilityOptions};
