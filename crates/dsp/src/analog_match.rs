@@ -461,9 +461,9 @@ fn fit(proto: &AnalogSection, omega0: f64, tail_weight: f64) -> Option<[Coeffici
         return None;
     }
     sections[0] = sections[0].scaled(gain);
-    let ok = sections.iter().all(|c| {
-        c.is_stable() && [c.b0, c.b1, c.b2, c.a1, c.a2].iter().all(|v| v.is_finite())
-    });
+    let ok = sections
+        .iter()
+        .all(|c| c.is_stable() && [c.b0, c.b1, c.b2, c.a1, c.a2].iter().all(|v| v.is_finite()));
     ok.then_some(sections)
 }
 
@@ -493,7 +493,11 @@ fn poly_eval(c: &[f64], u: f64) -> f64 {
 /// Solves the over-determined `rows·x ≈ rhs` (last column) in the least
 /// squares sense: columns scaled to unit norm, Householder QR, back
 /// substitution. False on a rank-deficient or non-finite system.
-fn least_squares(rows: &mut [[f64; MAX_UNKNOWNS + 1]], nu: usize, x: &mut [f64; MAX_UNKNOWNS]) -> bool {
+fn least_squares(
+    rows: &mut [[f64; MAX_UNKNOWNS + 1]],
+    nu: usize,
+    x: &mut [f64; MAX_UNKNOWNS],
+) -> bool {
     let n = rows.len();
     if n < nu {
         return false;
@@ -570,7 +574,11 @@ impl Roots {
         if disc >= 0.0 {
             // Numerically stable form (Numerical Recipes §5.6).
             let q = -0.5 * (c1 + c1.signum() * disc.sqrt());
-            let (r1, r2) = if q == 0.0 { (0.0, 0.0) } else { (q / c2, c0 / q) };
+            let (r1, r2) = if q == 0.0 {
+                (0.0, 0.0)
+            } else {
+                (q / c2, c0 / q)
+            };
             self.real[self.n_real] = r1;
             self.real[self.n_real + 1] = r2;
             self.n_real += 2;

@@ -178,7 +178,10 @@ pub fn cascade_magnitude_db(sections: &[Coefficients], freq_hz: f64, sample_rate
 /// decayed by `decay_db` (a tail estimate from the slowest pole:
 /// `r^n = 10^(−decay_db/20)`).
 pub fn decay_frames(sections: &[Coefficients], decay_db: f64) -> usize {
-    let r = sections.iter().map(Coefficients::pole_radius).fold(0.0, f64::max);
+    let r = sections
+        .iter()
+        .map(Coefficients::pole_radius)
+        .fold(0.0, f64::max);
     if r <= 0.0 {
         return sections.iter().filter(|c| !c.is_identity()).count() * 2;
     }
@@ -454,7 +457,11 @@ impl Processor for BiquadCascade {
         let mut i = 0;
         while i < frames {
             let left = self.chain.segment_left();
-            let n = if left > 0 { left.min(frames - i) } else { frames - i };
+            let n = if left > 0 {
+                left.min(frames - i)
+            } else {
+                frames - i
+            };
             self.chain.process(block, i, i + n);
             i += n;
         }

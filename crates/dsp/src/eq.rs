@@ -30,9 +30,7 @@
 use mixmaster_core::{CoreError, Processor};
 
 use crate::analog_match::{AnalogSection, match_analog};
-use crate::biquad::{
-    Coefficients, SEGMENT_FRAMES, SectionChain, TAIL_DECAY_DB, decay_frames,
-};
+use crate::biquad::{Coefficients, SEGMENT_FRAMES, SectionChain, TAIL_DECAY_DB, decay_frames};
 use crate::filter::{
     BUTTERWORTH_Q, check_freq, check_q, check_range, check_sample_rate, design_omega,
 };
@@ -319,7 +317,11 @@ impl BandState {
                 self.chain.glide_to(&design, len);
             }
             let left = self.chain.segment_left();
-            let n = if left > 0 { left.min(frames - i) } else { frames - i };
+            let n = if left > 0 {
+                left.min(frames - i)
+            } else {
+                frames - i
+            };
             self.chain.process(block, i, i + n);
             i += n;
         }
@@ -347,7 +349,11 @@ impl Eq {
             1000.0,
             "0 ..= 1000",
         )?;
-        let bands = options.bands.iter().map(|&b| BandState::new(b, 1)).collect();
+        let bands = options
+            .bands
+            .iter()
+            .map(|&b| BandState::new(b, 1))
+            .collect();
         Ok(Self {
             options,
             sample_rate_hz: 48_000.0,
@@ -442,7 +448,11 @@ impl Processor for Eq {
         else {
             return Err(unknown(self));
         };
-        let Some(index) = index.parse::<usize>().ok().filter(|&i| i < self.bands.len()) else {
+        let Some(index) = index
+            .parse::<usize>()
+            .ok()
+            .filter(|&i| i < self.bands.len())
+        else {
             return Err(unknown(self));
         };
         let state = &mut self.bands[index];

@@ -27,9 +27,7 @@ use std::f64::consts::PI;
 use mixmaster_core::{CoreError, Processor};
 
 use crate::analog_match::{AnalogSection, match_analog};
-use crate::biquad::{
-    Coefficients, SEGMENT_FRAMES, SectionChain, TAIL_DECAY_DB, decay_frames,
-};
+use crate::biquad::{Coefficients, SEGMENT_FRAMES, SectionChain, TAIL_DECAY_DB, decay_frames};
 use crate::smoothing::{DEFAULT_SMOOTHING_MS, LinearSmoother, ramp_frames};
 
 /// Highest design frequency as a fraction of the sample rate.
@@ -312,7 +310,11 @@ impl Processor for Filter {
                 self.chain.glide_to(&self.scratch, len);
             }
             let left = self.chain.segment_left();
-            let n = if left > 0 { left.min(frames - i) } else { frames - i };
+            let n = if left > 0 {
+                left.min(frames - i)
+            } else {
+                frames - i
+            };
             self.chain.process(block, i, i + n);
             i += n;
         }

@@ -33,9 +33,7 @@ use std::f64::consts::PI;
 use mixmaster_core::units::db_to_amplitude;
 use mixmaster_core::{CoreError, Processor};
 
-use crate::biquad::{
-    Coefficients, SEGMENT_FRAMES, SectionChain, TAIL_DECAY_DB, decay_frames,
-};
+use crate::biquad::{Coefficients, SEGMENT_FRAMES, SectionChain, TAIL_DECAY_DB, decay_frames};
 use crate::filter::{check_freq, check_q, check_range, check_sample_rate, design_omega};
 use crate::smoothing::{DEFAULT_SMOOTHING_MS, LinearSmoother, ramp_frames};
 
@@ -249,7 +247,11 @@ impl Processor for Utility {
                 self.allpass.glide_to(&[c], len);
             }
             let left = self.allpass.segment_left();
-            let n = if left > 0 { left.min(frames - i) } else { frames - i };
+            let n = if left > 0 {
+                left.min(frames - i)
+            } else {
+                frames - i
+            };
             self.allpass.process(block, i, i + n);
             i += n;
         }

@@ -99,7 +99,12 @@ fn bells_and_shelves_match_the_analog_prototype_within_0_1_db() {
     }
     for (name, w) in ["bell", "low shelf", "high shelf"].iter().zip(&worst) {
         println!("worst {name} error: {:.4} dB ({})", w.error, w.case);
-        assert!(w.error <= TOL_DB, "{name}: {:.4} dB > 0.1 dB: {}", w.error, w.case);
+        assert!(
+            w.error <= TOL_DB,
+            "{name}: {:.4} dB > 0.1 dB: {}",
+            w.error,
+            w.case
+        );
     }
 }
 
@@ -120,7 +125,12 @@ fn tilt_matches_its_analog_prototype_within_0_1_db() {
         }
     }
     println!("worst tilt error: {:.4} dB ({})", worst.error, worst.case);
-    assert!(worst.error <= TOL_DB, "{:.4} dB: {}", worst.error, worst.case);
+    assert!(
+        worst.error <= TOL_DB,
+        "{:.4} dB: {}",
+        worst.error,
+        worst.case
+    );
 }
 
 #[test]
@@ -138,7 +148,12 @@ fn notch_matches_its_analog_prototype_in_linear_magnitude() {
         }
     }
     println!("worst notch error: {:.5} (linear)", worst.error);
-    assert!(worst.error <= TOL_LINEAR, "{:.5}: {}", worst.error, worst.case);
+    assert!(
+        worst.error <= TOL_LINEAR,
+        "{:.5}: {}",
+        worst.error,
+        worst.case
+    );
 }
 
 /// Off-grid settings (a fixed pseudo-random sample, also at 88.2 and
@@ -177,8 +192,16 @@ fn random_settings_between_the_grid_points_stay_within_0_1_db() {
         };
         worst.update(&band, fs);
     }
-    println!("worst random-setting error: {:.4} dB ({})", worst.error, worst.case);
-    assert!(worst.error <= TOL_DB, "{:.4} dB: {}", worst.error, worst.case);
+    println!(
+        "worst random-setting error: {:.4} dB ({})",
+        worst.error, worst.case
+    );
+    assert!(
+        worst.error <= TOL_DB,
+        "{:.4} dB: {}",
+        worst.error,
+        worst.case
+    );
 }
 
 #[test]
@@ -362,7 +385,10 @@ fn parameter_glides_are_block_size_invariant() {
     let input = noise(2, 4000);
     let reference = run_in_blocks(&mut make(), 48_000, &input, 4096);
     for block in [1, 7, 64] {
-        assert!(run_in_blocks(&mut make(), 48_000, &input, block) == reference, "block {block}");
+        assert!(
+            run_in_blocks(&mut make(), 48_000, &input, block) == reference,
+            "block {block}"
+        );
     }
 }
 
@@ -411,7 +437,10 @@ fn gain_changes_do_not_click() {
         .windows(3)
         .map(|s| (s[2] - 2.0 * s[1] + s[0]).abs())
         .fold(0.0, f64::max);
-    assert!(worst <= bound, "second difference {worst} > {bound} (peak {peak})");
+    assert!(
+        worst <= bound,
+        "second difference {worst} > {bound} (peak {peak})"
+    );
 }
 
 #[test]
@@ -452,7 +481,10 @@ fn settings_are_validated_with_their_range() {
         ..EqOptions::default()
     })
     .unwrap();
-    let err = eq.set_parameter("bands.1.gain_db", 3.0).unwrap_err().to_string();
+    let err = eq
+        .set_parameter("bands.1.gain_db", 3.0)
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         err,
         "unknown parameter 'bands.1.gain_db'; valid: bands.0.freq_hz, bands.0.gain_db, \
