@@ -280,8 +280,10 @@ fn check_error(proto: &AnalogSection, omega0: f64, s: &[Coefficients; 2]) -> f64
         } else {
             0.0
         };
-        if !(e <= worst) {
-            worst = if e.is_nan() { f64::INFINITY } else { e };
+        if e.is_nan() {
+            worst = f64::INFINITY;
+        } else if e > worst {
+            worst = e;
         }
     }
     worst
@@ -382,19 +384,19 @@ fn fit(proto: &AnalogSection, omega0: f64, tail_weight: f64) -> Option<[Coeffici
     let mut x = [0.0; MAX_UNKNOWNS];
     for _ in 0..5 {
         let mut rows = [[0.0; MAX_UNKNOWNS + 1]; MAX_NODES];
-        for i in 0..n {
+        for (i, row) in rows[..n].iter_mut().enumerate() {
             let g = weight[i] / (m[i].max(floor) * a_prev[i]);
             let mut p = 1.0;
-            for j in 0..=nb {
-                rows[i][j] = g * fixed_factor[i] * p;
+            for v in &mut row[..=nb] {
+                *v = g * fixed_factor[i] * p;
                 p *= u[i];
             }
             let mut p = u[i];
-            for j in 1..=na {
-                rows[i][nb + j] = -g * m[i] * p;
+            for v in &mut row[nb + 1..=nb + na] {
+                *v = -g * m[i] * p;
                 p *= u[i];
             }
-            rows[i][nu] = g * m[i];
+            row[nu] = g * m[i];
         }
         if !least_squares(&mut rows[..n], nu, &mut x) {
             return None;

@@ -14,6 +14,8 @@ use mixmaster_dsp::{Band, Eq, EqOptions};
 use std::f64::consts::PI;
 
 const RATES: [f64; 3] = [44_100.0, 48_000.0, 96_000.0];
+// 0.7071 as written in the specification of the grid, not 1/√2 exactly.
+#[allow(clippy::approx_constant)]
 const QS: [f64; 6] = [0.1, 0.3, 0.7071, 1.0, 3.0, 10.0];
 const GAINS: [f64; 6] = [-18.0, -6.0, -1.0, 1.0, 6.0, 18.0];
 const TOL_DB: f64 = 0.1;

@@ -10,7 +10,7 @@
 
 use mixmaster_core::Processor;
 use mixmaster_dsp::biquad::cascade_magnitude;
-use mixmaster_dsp::filter::{SLOPES_DB_OCT, analog_magnitude};
+use mixmaster_dsp::filter::{BUTTERWORTH_Q, SLOPES_DB_OCT, analog_magnitude};
 use mixmaster_dsp::testing::{assert_block_size_invariant, run_in_blocks};
 use mixmaster_dsp::{Filter, FilterKind, FilterOptions};
 use std::f64::consts::PI;
@@ -41,14 +41,14 @@ fn butterworth_magnitude_matches_the_analog_one() {
             let fc = 20.0 * (0.4 * fs / 20.0f64).powf(i as f64 / 9.0);
             for kind in [FilterKind::HighPass, FilterKind::LowPass] {
                 for slope in SLOPES_DB_OCT {
-                    let f = prepared(kind, fc, slope, 0.7071, fs);
+                    let f = prepared(kind, fc, slope, BUTTERWORTH_Q, fs);
                     for k in 0.. {
                         let freq = 20.0 * 2f64.powf(k as f64 / 24.0);
                         if freq > 0.45 * fs {
                             break;
                         }
                         let hd = cascade_magnitude(f.sections(), freq, fs);
-                        let ha = analog_magnitude(kind, slope, 0.7071, freq / fc);
+                        let ha = analog_magnitude(kind, slope, BUTTERWORTH_Q, freq / fc);
                         if ha >= 1e-3 {
                             let e = (20.0 * (hd / ha).log10()).abs();
                             if e > worst_db.0 {
@@ -81,8 +81,8 @@ fn corner_is_minus_3_db_and_slopes_are_6_db_per_order() {
     let fc = 1000.0;
     for slope in SLOPES_DB_OCT {
         let n = slope / 6.0;
-        let lp = prepared(FilterKind::LowPass, fc, slope, 0.7071, fs);
-        let hp = prepared(FilterKind::HighPass, fc, slope, 0.7071, fs);
+        let lp = prepared(FilterKind::LowPass, fc, slope, BUTTERWORTH_Q, fs);
+        let hp = prepared(FilterKind::HighPass, fc, slope, BUTTERWORTH_Q, fs);
         let db = |f: &Filter, freq: f64| 20.0 * cascade_magnitude(f.sections(), freq, fs).log10();
         // −3.01 dB at the corner.
         assert!(
@@ -154,7 +154,7 @@ fn processed_sines_have_the_analytic_gain() {
         (FilterKind::HighPass, 200.0, 18.0, 100.0),
         (FilterKind::HighPass, 200.0, 18.0, 400.0),
     ] {
-        let f = &mut filter(kind, fc, slope, 0.7071);
+        let f = &mut filter(kind, fc, slope, BUTTERWORTH_Q);
         let frames = 9600;
         let out = run_in_blocks(f, fs as u32, &[sine(freq, fs, frames)], 333).remove(0);
         let measured = amplitude(&out[frames / 2..], freq, fs);
@@ -199,7 +199,7 @@ fn parameter_changes_glide_without_clicks_and_end_on_the_new_design() {
     // 20 Hz to 300 Hz and whose slope then changes to 48 dB/oct.
     let fs = 48_000.0;
     let f = 100.0;
-    let mut hp = filter(FilterKind::HighPass, 20.0, 12.0, 0.7071);
+    let mut hp = filter(FilterKind::HighPass, 20.0, 12.0, BUTTERWORTH_Q);
     hp.prepare(48_000, 4800, 1).unwrap();
     let mut x = sine(f, fs, 4 * 4800);
     let mut chunks: Vec<&mut [f64]> = x.chunks_mut(4800).collect();
@@ -216,7 +216,7 @@ fn parameter_changes_glide_without_clicks_and_end_on_the_new_design() {
         .map(|s| (s[2] - 2.0 * s[1] + s[0]).abs())
         .fold(0.0, f64::max);
     assert!(worst <= bound, "second difference {worst} > {bound}");
-    let expected = prepared(FilterKind::HighPass, 300.0, 48.0, 0.7071, fs);
+    let expected = prepared(FilterKind::HighPass, 300.0, 48.0, BUTTERWORTH_Q, fs);
     assert_eq!(hp.sections(), expected.sections());
 }
 
@@ -244,7 +244,7 @@ fn settings_are_validated_with_their_range() {
         }),
         "q = 0.01 is out of range: expected 0.1 ..= 10"
     );
-    let mut f = filter(FilterKind::LowPass, 1000.0, 12.0, 0.7071);
+    let mut f = filter(FilterKind::LowPass, 1000.0, 12.0, BUTTERWORTH_Q);
     assert_eq!(
         f.set_parameter("cutoff", 3.0).unwrap_err().to_string(),
         "unknown parameter 'cutoff'; valid: freq_hz, slope_db_oct, q"
@@ -256,7 +256,7 @@ fn settings_are_validated_with_their_range() {
 #[test]
 fn tail_covers_the_decay() {
     let fs = 48_000u32;
-    let mut hp = filter(FilterKind::HighPass, 20.0, 48.0, 0.7071);
+    let mut hp = filter(FilterKind::HighPass, 20.0, 48.0, BUTTERWORTH_Q);
     hp.prepare(fs, 64, 1).unwrap();
     let tail = hp.tail_frames();
     assert!(tail > 1000 && tail < fs as usize * 2, "{tail}");
