@@ -8,8 +8,9 @@
 //! directly; a cut is the reciprocal of the boost of the same size, exactly
 //! as in the analog domain (`bell(−g) = 1/bell(g)`, `low_shelf(−g) =
 //! 1/low_shelf(g)`, `high_shelf(g) = A²/low_shelf(g)` with `A² = 10^(g/20)`,
-//! `tilt(−g) = 1/tilt(g)`), so cuts and boosts mirror each other to the bit
-//! and every section is stable (the fitted boosts are minimum phase).
+//! `tilt(−g) = 1/tilt(g)`), so a cut and the boost of the same size
+//! multiply to 1 (up to rounding), and every section is stable (the fitted
+//! boosts are minimum phase).
 //! A band with `gain_db = 0` is the identity section: the EQ is then an
 //! exact pass-through.
 //!
