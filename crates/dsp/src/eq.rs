@@ -21,7 +21,7 @@
 //! `bands.0.q`, and for a tilt band `bands.3.pivot_hz`, `bands.3.gain_db`.
 //! Frequency and q glide in the log domain, gain in dB, all over
 //! `smoothing_ms`, with a new design every
-//! [`SEGMENT_FRAMES`](crate::biquad::SEGMENT_FRAMES) frames and linear
+//! [`SEGMENT_FRAMES`] frames and linear
 //! coefficient glides in between.
 //!
 //! Valid ranges: frequencies 10 ..= 40000 Hz (designed at no more than
@@ -247,7 +247,7 @@ fn check_gain(value: f64) -> Result<(), CoreError> {
     check_range("gain_db", value, -24.0, 24.0, "-24 ..= 24 dB")
 }
 
-/// Settings of [`Eq`].
+/// Settings of [`Eq`](struct@Eq).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EqOptions {
     /// Bands, applied in this order.

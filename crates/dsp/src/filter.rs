@@ -8,7 +8,7 @@
 //! Wireless Engineer 7, 1930; pole positions as in A. V. Oppenheim,
 //! R. W. Schafer, *Discrete-Time Signal Processing*, 3rd ed., §7.1). Each
 //! analog section is turned into digital sections by
-//! [`match_analog`](crate::analog_match::match_analog), so the magnitude
+//! [`match_analog`], so the magnitude
 //! follows the analog `1/√(1 + (f/fc)^{2n})` up to 0.45·fs instead of
 //! collapsing to zero at Nyquist as the bilinear transform would.
 //!
