@@ -18,3 +18,17 @@ pub mod reverb;
 pub use convolution::{Convolution, ConvolutionOptions};
 pub use delay::{Delay, DelayOptions, NoteModifier, NoteValue, note_to_ms};
 pub use reverb::{Reverb, ReverbOptions};
+// Filters, EQ and utility (branch dsp-filters).
+pub mod analog_match;
+pub mod biquad;
+pub mod eq;
+pub mod filter;
+pub mod smoothing;
+pub mod utility;
+
+pub use analog_match::{AnalogSection, match_analog};
+pub use biquad::{BiquadCascade, BiquadCascadeOptions, Coefficients, SectionChain};
+pub use eq::{Band, Eq, EqOptions};
+pub use filter::{Filter, FilterKind, FilterOptions};
+pub use smoothing::LinearSmoother;
+pub use utility::{Utility, UtilityOptions};
