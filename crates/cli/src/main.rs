@@ -13,6 +13,7 @@ macro_rules! say {
 mod demo;
 mod format;
 mod meter_cmd;
+mod mix_cmd;
 mod pipeline;
 
 use std::path::PathBuf;
@@ -32,6 +33,8 @@ struct Cli {
 enum Command {
     /// Measure loudness (BS.1770 / EBU R128), true peak and signal statistics of audio files.
     Meter(meter_cmd::MeterArgs),
+    /// Render a session (stems + session file) to a stereo mix.
+    Mix(mix_cmd::MixArgs),
     /// Print the JSON Schema of session files (for editors and tools).
     Schema,
     /// Generate a demo programme, write it to WAV and FLAC (44.1 kHz/16-bit, dithered) and meter the results.
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Meter(args) => meter_cmd::run(&args),
         Command::Demo { out_dir, seconds } => demo::run(&out_dir, seconds),
         Command::Schema => schema(),
+        Command::Mix(args) => mix_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -3,9 +3,12 @@
 //! checked by the processor itself, and its error names the field.
 
 use mixmaster_core::{AudioBuffer, CoreError, Processor};
+use mixmaster_dsp::eq::DEFAULT_SHELF_Q;
 use mixmaster_dsp::{
-    Convolution, ConvolutionOptions, Delay, DelayOptions, NoteValue, Reverb, ReverbOptions,
+    Band, Convolution, ConvolutionOptions, Delay, DelayOptions, Eq, EqOptions, Filter, FilterKind,
+    FilterOptions, NoteValue, Reverb, ReverbOptions, Utility, UtilityOptions,
 };
+use mixmaster_session::EqBand;
 use mixmaster_io::{Resampler, read_all};
 use mixmaster_session::{LoadedSession, ProcessorSpec};
 
@@ -62,6 +65,69 @@ pub fn build(spec: &ProcessorSpec, ctx: &Context<'_>) -> Result<Box<dyn Processo
     let session = &ctx.session.session;
     let rate = session.project.sample_rate_hz;
     let mut processor: Box<dyn Processor> = match spec {
+        ProcessorSpec::Hpf(f) | ProcessorSpec::Lpf(f) => {
+            let kind = if matches!(spec, ProcessorSpec::Hpf(_)) {
+                FilterKind::HighPass
+            } else {
+                FilterKind::LowPass
+            };
+            let mut o = FilterOptions {
+                kind,
+                freq_hz: f.freq_hz,
+                ..FilterOptions::default()
+            };
+            set(&mut o.slope_db_oct, f.slope_db_oct);
+            Box::new(Filter::new(o)?)
+        }
+        ProcessorSpec::BandPass(b) => {
+            let mut o = FilterOptions {
+                kind: FilterKind::BandPass,
+                freq_hz: b.freq_hz,
+                ..FilterOptions::default()
+            };
+            set(&mut o.q, b.q);
+            Box::new(Filter::new(o)?)
+        }
+        ProcessorSpec::Eq(e) => {
+            let bands = e
+                .bands
+                .iter()
+                .map(|b| match *b {
+                    EqBand::Bell { freq_hz, gain_db, q } => Band::Bell { freq_hz, gain_db, q },
+                    EqBand::LowShelf { freq_hz, gain_db, q } => Band::LowShelf {
+                        freq_hz,
+                        gain_db,
+                        q: q.unwrap_or(DEFAULT_SHELF_Q),
+                    },
+                    EqBand::HighShelf { freq_hz, gain_db, q } => Band::HighShelf {
+                        freq_hz,
+                        gain_db,
+                        q: q.unwrap_or(DEFAULT_SHELF_Q),
+                    },
+                    EqBand::Notch { freq_hz, q } => Band::Notch { freq_hz, q },
+                    EqBand::Tilt { pivot_hz, gain_db } => Band::Tilt { pivot_hz, gain_db },
+                })
+                .collect();
+            Box::new(Eq::new(EqOptions {
+                bands,
+                ..EqOptions::default()
+            })?)
+        }
+        ProcessorSpec::Gain(g) => Box::new(Utility::new(UtilityOptions {
+            gain_db: g.gain_db,
+            ..UtilityOptions::default()
+        })?),
+        ProcessorSpec::Utility(u) => {
+            let mut o = UtilityOptions::default();
+            set(&mut o.mono, u.mono);
+            set(&mut o.width, u.width);
+            set(&mut o.invert_polarity, u.invert_polarity);
+            if u.phase_freq_hz.is_some() {
+                o.phase_freq_hz = u.phase_freq_hz;
+            }
+            set(&mut o.phase_q, u.phase_q);
+            Box::new(Utility::new(o)?)
+        }
         ProcessorSpec::Delay(d) => {
             let mut o = DelayOptions {
                 tempo_bpm: session.project.tempo_bpm,

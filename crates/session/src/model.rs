@@ -738,7 +738,10 @@ pub struct UtilitySpec {
     /// Invert polarity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invert_polarity: Option<bool>,
-    /// Phase rotation in degrees.
+    /// Centre of a phase-rotating all-pass in Hz (−180° there, 0° at DC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phase_rotation_deg: Option<f64>,
+    pub phase_freq_hz: Option<f64>,
+    /// Quality factor of the phase all-pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase_q: Option<f64>,
 }
