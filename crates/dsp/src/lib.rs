@@ -10,3 +10,16 @@ pub mod rng;
 pub mod testing;
 
 pub use dither::{Dither, DitherOptions, NoiseShaping};
+
+pub mod compressor;
+pub mod deesser;
+mod dynamics;
+pub mod gate;
+pub mod oversampling;
+pub mod saturation;
+
+pub use compressor::{Compressor, CompressorOptions};
+pub use deesser::{DeEsser, DeEsserDetector, DeEsserOptions};
+pub use gate::{Gate, GateOptions};
+// pub use oversampling::Oversampler;
+// pub use saturation::{Saturation, SaturationOptions};
