@@ -1,25 +1,32 @@
 //! Split-band de-esser: detects sibilance in a high band and turns down only
 //! that band.
 //!
-//! * Split: `band = HP(x)`, a 2nd-order Butterworth high-pass at `freq_hz`
-//!   (RBJ cookbook), and the rest `x − band`. The output is
-//!   `y = (x − band) + g·band = x − (1 − g)·band`, so the two parts sum back
-//!   to the input by construction: with no reduction (`g` = 1 exactly, as it
-//!   is whenever the detector stays below threshold) the output *is* the
-//!   input, bit for bit. The band has a 12 dB/octave skirt below `freq_hz`;
-//!   the complementary part is what remains, not a separate filter, so no
-//!   crossover phase can break the sum.
-//! * Detector: the band itself (`highpass`) or a band-pass at `freq_hz`
-//!   with Q = [`BANDPASS_Q`] (`bandpass`, for a narrower ess), stereo
-//!   linked (largest |·| over channels), instantaneous magnitude in dB.
+//! * Split: a linear-phase FIR low-pass `LP` (Kaiser-windowed sinc, −6 dB
+//!   at `freq_hz`, [`SPLIT_TRANSITION_HZ`] wide, [`SPLIT_STOPBAND_DB`] of
+//!   stopband) and its exact complement `band = x_D − LP(x)`, where `x_D`
+//!   is the input delayed by the FIR's group delay `D`. Because both parts
+//!   are in phase, turning the band down by `g` turns a tone in the band
+//!   down by `g` (a minimum-phase IIR split would leave half of it, its
+//!   phase being far from the rest's). The output is
+//!   `y = x_D − (1 − g)·band`: with no reduction (`g` = 1 exactly whenever
+//!   the detector stays below threshold) it *is* the delayed input, bit for
+//!   bit. The delay `D` is the processor's latency (about 2 ms).
+//! * Detector: on the undelayed input, so it sees sibilance `D` frames
+//!   before it reaches the output (a free lookahead): the 2nd-order
+//!   Butterworth high-pass at `freq_hz` (`highpass`) or a 4th-order
+//!   band-pass, two RBJ band-pass sections with Q = [`BANDPASS_Q`] in
+//!   cascade, 0 dB at `freq_hz` and 12 dB/octave on both sides
+//!   (`bandpass`); stereo linked (largest |·| over channels),
+//!   instantaneous magnitude in dB.
 //! * Gain computer: hard-knee downward compression above `threshold_db`
 //!   with `ratio`, never more than `range_db` of reduction (Giannoulis,
 //!   Massberg & Reiss, JAES 60(6), 2012, gain computer with W = 0).
 //! * Ballistics: smooth branching one-pole on the reduction in dB, attack
 //!   while it grows, release while it shrinks, `α = exp(−1/(τ·fs))`.
 //!
-//! `freq_hz` is automatable: it ramps over 20 ms and the filters follow
-//! sample by sample, so a sweep does not click.
+//! `freq_hz` is automatable: it ramps over 20 ms and both filters are
+//! redesigned sample by sample along the ramp, so a sweep does not click;
+//! the FIR length, hence the latency, depends only on the sample rate.
 
 use mixmaster_core::units::db_to_amplitude;
 use mixmaster_core::{CoreError, Processor};
@@ -30,8 +37,15 @@ use crate::dynamics::level_db;
 use crate::dynamics::sidechain_filter::{Biquad, Coefficients, Shape};
 use crate::dynamics::smoothing::LinearSmoother;
 use crate::dynamics::validate::in_range;
+use crate::kaiser_fir;
 
-/// Q of the band-pass detector.
+/// Width of the split's transition band in Hz.
+pub const SPLIT_TRANSITION_HZ: f64 = 1000.0;
+
+/// Stopband attenuation of the split low-pass in dB.
+pub const SPLIT_STOPBAND_DB: f64 = 70.0;
+
+/// Q of each of the two sections of the band-pass detector.
 pub const BANDPASS_Q: f64 = 1.0;
 
 /// Parameter names accepted by [`DeEsser::set_parameter`].
@@ -44,7 +58,8 @@ pub enum DeEsserDetector {
     /// The reduced band itself (high-pass at `freq_hz`).
     #[default]
     Highpass,
-    /// A band-pass at `freq_hz` with Q = [`BANDPASS_Q`].
+    /// A 4th-order band-pass at `freq_hz` (two sections with Q =
+    /// [`BANDPASS_Q`]).
     Bandpass,
 }
 
@@ -131,12 +146,14 @@ impl DeEsserOptions {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct ChannelState {
-    split: Biquad,
     detector: Biquad,
-    /// The band of the current frame, kept until the gain is known.
-    band: f64,
+    /// Second band-pass section (unused by the high-pass detector).
+    detector2: Biquad,
+    /// The last `taps` inputs, written twice (at `pos` and `pos + taps`) so
+    /// that `history[pos..pos + taps]` is the window, newest first.
+    history: Vec<f64>,
 }
 
 /// Split-band de-esser; see the module docs.
@@ -148,8 +165,11 @@ pub struct DeEsser {
     threshold_db: LinearSmoother,
     inv_ratio: LinearSmoother,
     range_db: LinearSmoother,
-    split: Coefficients,
     detector: Coefficients,
+    /// Split low-pass taps (symmetric) and its Kaiser window.
+    split: Vec<f64>,
+    window: Vec<f64>,
+    pos: usize,
     attack_coeff: f64,
     release_coeff: f64,
     reduction: SmoothBranching,
@@ -169,8 +189,10 @@ impl DeEsser {
             threshold_db: LinearSmoother::new(options.threshold_db),
             inv_ratio: LinearSmoother::new(1.0 / options.ratio),
             range_db: LinearSmoother::new(options.range_db),
-            split: placeholder,
             detector: placeholder,
+            split: Vec::new(),
+            window: Vec::new(),
+            pos: 0,
             attack_coeff: 0.0,
             release_coeff: 0.0,
             reduction: SmoothBranching::default(),
@@ -213,11 +235,18 @@ impl DeEsser {
 
     fn design(&mut self, freq_hz: f64) {
         let fs = self.sample_rate_hz;
-        self.split = Coefficients::butterworth_highpass(freq_hz, fs);
         self.detector = match self.options.detector {
-            DeEsserDetector::Highpass => self.split,
-            DeEsserDetector::Bandpass => Coefficients::new(Shape::Bandpass, freq_hz, BANDPASS_Q, fs),
+            DeEsserDetector::Highpass => Coefficients::butterworth_highpass(freq_hz, fs),
+            DeEsserDetector::Bandpass => {
+                Coefficients::new(Shape::Bandpass, freq_hz, BANDPASS_Q, fs)
+            }
         };
+        kaiser_fir::lowpass_into(&mut self.split, freq_hz / f64::from(fs), &self.window);
+    }
+
+    /// Group delay of the split filter in frames (= latency).
+    fn delay(&self) -> usize {
+        self.split.len() / 2
     }
 
     fn update_coefficients(&mut self) {
@@ -246,7 +275,19 @@ impl Processor for DeEsser {
         )?;
         Self::check_freq_for_rate(self.options.freq_hz, sample_rate_hz)?;
         self.sample_rate_hz = sample_rate_hz;
-        self.channels = vec![ChannelState::default(); channels];
+        let transition = SPLIT_TRANSITION_HZ / f64::from(sample_rate_hz);
+        // Odd length: an integer group delay.
+        let taps = kaiser_fir::min_taps(SPLIT_STOPBAND_DB, transition) | 1;
+        self.window = kaiser_fir::window(taps, kaiser_fir::beta(SPLIT_STOPBAND_DB));
+        self.split = vec![0.0; taps];
+        self.channels = vec![
+            ChannelState {
+                detector: Biquad::default(),
+                detector2: Biquad::default(),
+                history: vec![0.0; 2 * taps],
+            };
+            channels
+        ];
         for s in [
             &mut self.freq_hz,
             &mut self.threshold_db,
@@ -262,6 +303,8 @@ impl Processor for DeEsser {
 
     fn process(&mut self, block: &mut [&mut [f64]]) {
         let frames = block.first().map_or(0, |c| c.len());
+        let taps = self.split.len();
+        let delay = self.delay();
         let bandpass = self.options.detector == DeEsserDetector::Bandpass;
         for i in 0..frames {
             if self.freq_hz.is_ramping() {
@@ -272,15 +315,16 @@ impl Processor for DeEsser {
             let ir = self.inv_ratio.next_value();
             let range = self.range_db.next_value();
 
+            self.pos = if self.pos == 0 { taps - 1 } else { self.pos - 1 };
             let mut peak = 0.0f64;
             for (ch, state) in block.iter().zip(&mut self.channels) {
                 let x = ch[i];
-                state.band = state.split.process(&self.split, x);
-                let detected = if bandpass {
-                    state.detector.process(&self.detector, x)
-                } else {
-                    state.band
-                };
+                state.history[self.pos] = x;
+                state.history[self.pos + taps] = x;
+                let mut detected = state.detector.process(&self.detector, x);
+                if bandpass {
+                    detected = state.detector2.process(&self.detector, detected);
+                }
                 peak = peak.max(detected.abs());
             }
             let target = (-compressor_gain_db(level_db(peak), t, ir, 0.0)).min(-range);
@@ -289,11 +333,15 @@ impl Processor for DeEsser {
                 .next_value(target, self.attack_coeff, self.release_coeff);
             self.max_reduction_db = self.max_reduction_db.max(reduction);
             let cut = 1.0 - db_to_amplitude(-reduction);
-            if cut == 0.0 {
-                continue;
-            }
             for (ch, state) in block.iter_mut().zip(&self.channels) {
-                ch[i] -= cut * state.band;
+                let window = &state.history[self.pos..self.pos + taps];
+                let delayed = window[delay];
+                ch[i] = if cut == 0.0 {
+                    delayed
+                } else {
+                    let low = symmetric_fir(&self.split, window);
+                    delayed - cut * (delayed - low)
+                };
             }
         }
     }
@@ -312,7 +360,16 @@ impl Processor for DeEsser {
         }
         self.reduction.reset(0.0);
         self.max_reduction_db = 0.0;
-        self.channels.fill(ChannelState::default());
+        self.pos = 0;
+        for c in &mut self.channels {
+            c.detector.reset();
+            c.detector2.reset();
+            c.history.fill(0.0);
+        }
+    }
+
+    fn latency_frames(&self) -> usize {
+        self.delay()
     }
 
     /// Threshold, ratio, range and `freq_hz` ramp over 20 ms; attack and
@@ -353,4 +410,17 @@ impl Processor for DeEsser {
         self.update_coefficients();
         Ok(())
     }
+}
+
+/// `Σ h[k]·w[k]` for a symmetric, odd-length `h`, folding the symmetric
+/// pairs so that each multiply serves two taps.
+#[inline]
+fn symmetric_fir(h: &[f64], window: &[f64]) -> f64 {
+    let n = h.len();
+    let half = n / 2;
+    let mut acc = h[half] * window[half];
+    for k in 0..half {
+        acc += h[k] * (window[k] + window[n - 1 - k]);
+    }
+    acc
 }

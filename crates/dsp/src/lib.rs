@@ -15,6 +15,7 @@ pub mod compressor;
 pub mod deesser;
 mod dynamics;
 pub mod gate;
+mod kaiser_fir;
 pub mod oversampling;
 pub mod saturation;
 
