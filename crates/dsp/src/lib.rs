@@ -22,5 +22,5 @@ pub mod saturation;
 pub use compressor::{Compressor, CompressorOptions};
 pub use deesser::{DeEsser, DeEsserDetector, DeEsserOptions};
 pub use gate::{Gate, GateOptions};
-// pub use oversampling::Oversampler;
-// pub use saturation::{Saturation, SaturationOptions};
+pub use oversampling::Oversampler;
+pub use saturation::{Saturation, SaturationOptions};
