@@ -292,15 +292,14 @@ impl Compressor {
             let x_db = if peak_detector {
                 level_db(peak)
             } else {
-                self.mean_square = flush(
-                    self.rms_coeff * self.mean_square + (1.0 - self.rms_coeff) * peak * peak,
-                );
+                self.mean_square =
+                    flush(self.rms_coeff * self.mean_square + (1.0 - self.rms_coeff) * peak * peak);
                 level_db(self.mean_square.sqrt())
             };
             let target = -compressor_gain_db(x_db, t, ir, w);
-            let reduction = self
-                .reduction
-                .next_value(target, self.attack_coeff, self.release_coeff);
+            let reduction =
+                self.reduction
+                    .next_value(target, self.attack_coeff, self.release_coeff);
             self.max_reduction_db = self.max_reduction_db.max(reduction);
 
             let makeup = if auto_makeup {

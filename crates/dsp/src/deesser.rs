@@ -315,7 +315,11 @@ impl Processor for DeEsser {
             let ir = self.inv_ratio.next_value();
             let range = self.range_db.next_value();
 
-            self.pos = if self.pos == 0 { taps - 1 } else { self.pos - 1 };
+            self.pos = if self.pos == 0 {
+                taps - 1
+            } else {
+                self.pos - 1
+            };
             let mut peak = 0.0f64;
             for (ch, state) in block.iter().zip(&mut self.channels) {
                 let x = ch[i];
@@ -328,9 +332,9 @@ impl Processor for DeEsser {
                 peak = peak.max(detected.abs());
             }
             let target = (-compressor_gain_db(level_db(peak), t, ir, 0.0)).min(-range);
-            let reduction = self
-                .reduction
-                .next_value(target, self.attack_coeff, self.release_coeff);
+            let reduction =
+                self.reduction
+                    .next_value(target, self.attack_coeff, self.release_coeff);
             self.max_reduction_db = self.max_reduction_db.max(reduction);
             let cut = 1.0 - db_to_amplitude(-reduction);
             for (ch, state) in block.iter_mut().zip(&self.channels) {

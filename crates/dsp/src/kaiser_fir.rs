@@ -111,7 +111,10 @@ mod tests {
                 .map(|f| (magnitude(&h, f) - 1.0).abs())
                 .fold(0.0, f64::max);
             assert!(20.0 * worst_stop.log10() < -a + 1.0, "{a} dB: {worst_stop}");
-            assert!(worst_pass < 2.0 * 10f64.powf(-a / 20.0), "{a} dB: {worst_pass}");
+            assert!(
+                worst_pass < 2.0 * 10f64.powf(-a / 20.0),
+                "{a} dB: {worst_pass}"
+            );
         }
     }
 }

@@ -134,7 +134,7 @@ impl StageFilter {
     fn halfband(transition: f64) -> Self {
         let needed = kaiser_fir::min_taps(STOPBAND_DB, transition);
         let mut c = needed.div_ceil(2);
-        if c % 2 == 0 {
+        if c.is_multiple_of(2) {
             c += 1;
         }
         loop {
@@ -430,7 +430,11 @@ mod tests {
                     .map(|i| (rate / 2.0 - pass) + pass * f64::from(i) / 399.0)
                     .map(|hz| magnitude(&f.taps, hz / rate))
                     .fold(0.0, f64::max);
-                assert!(db(stop) < -STOPBAND_DB + 1.0, "{fs} stage {k}: {}", db(stop));
+                assert!(
+                    db(stop) < -STOPBAND_DB + 1.0,
+                    "{fs} stage {k}: {}",
+                    db(stop)
+                );
                 let ripple = (0..400)
                     .map(|i| pass * f64::from(i) / 399.0)
                     .map(|hz| (magnitude(&f.taps, hz / rate) - 1.0).abs())

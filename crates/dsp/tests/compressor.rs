@@ -191,7 +191,10 @@ fn external_key_ducks_an_input_that_alone_is_not_compressed() {
         ..CompressorOptions::default()
     };
     let n = 24_000;
-    let input = vec![sine(220.0, amp(-30.0), FS, n), sine(330.0, amp(-30.0), FS, n)];
+    let input = vec![
+        sine(220.0, amp(-30.0), FS, n),
+        sine(330.0, amp(-30.0), FS, n),
+    ];
 
     // Alone, the input is below threshold: the output is the input.
     let mut alone = comp(options);
@@ -250,7 +253,11 @@ fn sidechain_high_pass_keeps_bass_from_pumping() {
 fn makeup_manual_and_automatic() {
     // Automatic make-up: a 0 dBFS level comes out at 0 dBFS.
     assert_eq!(AUTO_MAKEUP_REFERENCE_DBFS, 0.0);
-    for (t, r, w) in [(-20.0, 4.0, 0.0), (-30.0, 2.0, 12.0), (-12.0, f64::INFINITY, 6.0)] {
+    for (t, r, w) in [
+        (-20.0, 4.0, 0.0),
+        (-30.0, 2.0, 12.0),
+        (-12.0, f64::INFINITY, 6.0),
+    ] {
         let mut c = comp(CompressorOptions {
             threshold_db: t,
             ratio: r,
@@ -260,7 +267,11 @@ fn makeup_manual_and_automatic() {
             ..CompressorOptions::default()
         });
         let out = run_in_blocks(&mut c, FS, &[vec![1.0; 4800]], 480);
-        assert!(db(out[0][4799]).abs() < 1e-6, "{t} {r} {w}: {}", out[0][4799]);
+        assert!(
+            db(out[0][4799]).abs() < 1e-6,
+            "{t} {r} {w}: {}",
+            out[0][4799]
+        );
     }
     // Manual make-up adds its gain to the compressed level.
     let mut c = comp(CompressorOptions {
@@ -334,7 +345,10 @@ fn threshold_automation_is_smoothed() {
         c.process(&mut [buf.as_mut_slice()]);
         out.extend(buf);
     }
-    let max_step = out.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f64::max);
+    let max_step = out
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f64::max);
     // Without the ramp the gain would jump by 15 dB in one sample.
     assert!(max_step < 1e-3 * x, "step {max_step}");
     let settled = db(*out.last().unwrap());
@@ -370,7 +384,10 @@ fn parameters_are_validated() {
     ));
     assert!(matches!(
         c.set_parameter("lookahead_ms", 5.0),
-        Err(CoreError::OutOfRange { name: "lookahead_ms", .. })
+        Err(CoreError::OutOfRange {
+            name: "lookahead_ms",
+            ..
+        })
     ));
     match c.set_parameter("treshold_db", -10.0) {
         Err(CoreError::UnknownParameter { valid, .. }) => assert!(valid.contains("threshold_db")),
@@ -381,7 +398,10 @@ fn parameters_are_validated() {
         ..CompressorOptions::default()
     })
     .unwrap_err();
-    assert_eq!(err.to_string(), "knee_db = 30 is out of range: expected 0 ..= 24");
+    assert_eq!(
+        err.to_string(),
+        "knee_db = 30 is out of range: expected 0 ..= 24"
+    );
     assert_eq!(Detector::from_name("rms"), Some(Detector::Rms));
     assert_eq!(Detector::from_name("loud"), None);
 }
@@ -398,7 +418,10 @@ fn program(frames: usize) -> Vec<Vec<f64>> {
     let r = sine(330.0, 1.0, FS, frames);
     vec![
         l.iter().enumerate().map(|(n, v)| v * envelope(n)).collect(),
-        r.iter().enumerate().map(|(n, v)| v * envelope(n + 2000)).collect(),
+        r.iter()
+            .enumerate()
+            .map(|(n, v)| v * envelope(n + 2000))
+            .collect(),
     ]
 }
 

@@ -57,7 +57,9 @@ fn sibilant_tone_is_reduced_by_the_expected_amount() {
         // in the band's stopband-free region, comes out `reduction` lower.
         let band = highpass(&x, 6000.0);
         let tail = n / 2..n;
-        let peak = band[tail.clone()].iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let peak = band[tail.clone()]
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v.abs()));
         let reduction = (1.0 - 1.0 / r) * (db(peak) - t);
 
         assert!(
@@ -119,7 +121,10 @@ fn latency_is_the_split_filter_delay() {
         let latency = d.latency_frames();
         assert!(out[0][latency] == 0.01 && out[0].iter().filter(|v| **v != 0.0).count() == 1);
         // About 4 ms of FIR: 1000 Hz transition at 70 dB.
-        assert!((latency as f64 / f64::from(fs) - 0.0022).abs() < 0.0003, "{fs}: {latency}");
+        assert!(
+            (latency as f64 / f64::from(fs) - 0.0022).abs() < 0.0003,
+            "{fs}: {latency}"
+        );
     }
 }
 
@@ -130,7 +135,10 @@ fn low_tone_is_untouched() {
             detector,
             ..DeEsserOptions::default()
         });
-        let x = vec![faded_sine(500.0, amp(-1.0), 24_000), faded_sine(300.0, 0.9, 24_000)];
+        let x = vec![
+            faded_sine(500.0, amp(-1.0), 24_000),
+            faded_sine(300.0, 0.9, 24_000),
+        ];
         let out = run_in_blocks(&mut d, FS, &x, 1000);
         let latency = d.latency_frames();
         assert!(out[0] == delayed(&x[0], latency), "{detector:?}");
@@ -153,7 +161,11 @@ fn split_sums_back_to_the_input_when_inactive() {
     let out = run_in_blocks(&mut d, FS, std::slice::from_ref(&x), 512);
     let latency = d.latency_frames();
     let reference = delayed(&x, latency);
-    let worst = out[0].iter().zip(&reference).map(|(y, x)| (y - x).abs()).fold(0.0, f64::max);
+    let worst = out[0]
+        .iter()
+        .zip(&reference)
+        .map(|(y, x)| (y - x).abs())
+        .fold(0.0, f64::max);
     assert!(worst <= 1e-9, "{worst}");
     assert!(out[0] == reference, "exact, in fact");
 
@@ -186,7 +198,10 @@ fn only_the_band_is_reduced() {
     let low_change = db(tone_amplitude(tail, low_f, FS) / amp(-6.0));
     let high_change = db(tone_amplitude(tail, high_f, FS) / amp(-10.0));
     // 300 Hz lies in the split low-pass's passband: untouched.
-    assert!(low_change.abs() < 0.01, "{low_f} Hz changed by {low_change} dB");
+    assert!(
+        low_change.abs() < 0.01,
+        "{low_f} Hz changed by {low_change} dB"
+    );
     // 10 kHz is in the band: it drops by the whole reduction.
     let reduction = d.gain_reduction_db();
     assert!(reduction > 10.0, "{reduction}");
@@ -236,7 +251,10 @@ fn automation_and_validation() {
     // 20 kHz is in range but not below 0.45 × 44.1 kHz.
     assert!(matches!(
         d.set_parameter("freq_hz", 20_000.0),
-        Err(CoreError::OutOfRange { name: "freq_hz", .. })
+        Err(CoreError::OutOfRange {
+            name: "freq_hz",
+            ..
+        })
     ));
     let mut high = deesser(DeEsserOptions {
         freq_hz: 20_000.0,
@@ -257,10 +275,24 @@ fn automation_and_validation() {
 #[test]
 fn block_size_invariant() {
     let n = 24_000;
-    let ess = |n: usize| if (n / 2500) % 2 == 0 { 0.4 } else { 0.01 };
+    let ess = |n: usize| {
+        if (n / 2500).is_multiple_of(2) {
+            0.4
+        } else {
+            0.01
+        }
+    };
     let input = vec![
-        noise(1.0, n, 5).iter().enumerate().map(|(i, v)| v * ess(i)).collect::<Vec<_>>(),
-        sine(7000.0, 1.0, FS, n).iter().enumerate().map(|(i, v)| v * ess(i + 900)).collect(),
+        noise(1.0, n, 5)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v * ess(i))
+            .collect::<Vec<_>>(),
+        sine(7000.0, 1.0, FS, n)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v * ess(i + 900))
+            .collect(),
     ];
     for detector in [DeEsserDetector::Highpass, DeEsserDetector::Bandpass] {
         let options = DeEsserOptions {

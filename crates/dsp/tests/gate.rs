@@ -50,7 +50,9 @@ fn opens_at_threshold_and_closes_at_threshold_minus_hysteresis() {
         release_ms: 1.0,
         ..GateOptions::default()
     });
-    let steps = [-60.0, -44.0, -40.5, -39.99, -44.0, -45.9, -46.1, -44.0, -40.1, -39.0];
+    let steps = [
+        -60.0, -44.0, -40.5, -39.99, -44.0, -45.9, -46.1, -44.0, -40.1, -39.0,
+    ];
     let expected_open = [
         false, false, false, true, true, true, false, false, false, true,
     ];
@@ -155,7 +157,10 @@ fn lookahead_opens_before_the_transient() {
 #[test]
 fn external_key_opens_the_gate() {
     let n = 9600;
-    let input = vec![sine(200.0, amp(-60.0), FS, n), sine(300.0, amp(-60.0), FS, n)];
+    let input = vec![
+        sine(200.0, amp(-60.0), FS, n),
+        sine(300.0, amp(-60.0), FS, n),
+    ];
     let options = GateOptions {
         external_sidechain: true,
         ..GateOptions::default()
@@ -192,7 +197,10 @@ fn automation_is_validated_and_smoothed() {
         g.process(&mut [buf.as_mut_slice()]);
         out.extend(buf);
     }
-    let steps = out.windows(2).map(|w| db(w[1] / w[0]).abs()).fold(0.0, f64::max);
+    let steps = out
+        .windows(2)
+        .map(|w| db(w[1] / w[0]).abs())
+        .fold(0.0, f64::max);
     // Unsmoothed, the floor would jump by 4 dB (−10 → −6) in one frame.
     assert!(steps < 0.1, "largest step {steps} dB");
     assert!((db(out[4799] / x) + 6.0).abs() < 1e-9);
@@ -234,12 +242,24 @@ fn automation_is_validated_and_smoothed() {
 #[test]
 fn block_size_invariant() {
     let frames = 24_000;
-    let env = |n: usize| if (n / 3000) % 2 == 0 { 0.5 } else { 0.003 };
+    let env = |n: usize| {
+        if (n / 3000).is_multiple_of(2) {
+            0.5
+        } else {
+            0.003
+        }
+    };
     let l = noise(1.0, frames, 3);
     let r = sine(150.0, 1.0, FS, frames);
     let input = vec![
-        l.iter().enumerate().map(|(n, v)| v * env(n)).collect::<Vec<_>>(),
-        r.iter().enumerate().map(|(n, v)| v * env(n + 1000)).collect(),
+        l.iter()
+            .enumerate()
+            .map(|(n, v)| v * env(n))
+            .collect::<Vec<_>>(),
+        r.iter()
+            .enumerate()
+            .map(|(n, v)| v * env(n + 1000))
+            .collect(),
     ];
     for ratio in [f64::INFINITY, 2.0] {
         let options = GateOptions {

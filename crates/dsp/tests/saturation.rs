@@ -59,7 +59,9 @@ fn spectrum_dbfs(x: &[f64]) -> Vec<f64> {
     let mut out = fft.make_output_vec();
     fft.process(&mut input, &mut out).unwrap();
     let scale = 2.0 / (FFT_SIZE as f64 * BH7[0]);
-    out.iter().map(|c| 20.0 * (c.norm() * scale).max(1e-30).log10()).collect()
+    out.iter()
+        .map(|c| 20.0 * (c.norm() * scale).max(1e-30).log10())
+        .collect()
 }
 
 /// Worst level (dBFS) and its frequency outside the main lobes of the
@@ -76,7 +78,10 @@ fn worst_non_harmonic(spectrum: &[f64], f0: f64, fs: u32) -> (f64, f64) {
         .enumerate()
         .filter(|&(b, _)| harmonic_bins.iter().all(|&h| (b as f64 - h).abs() > guard))
         .map(|(b, &l)| (l, b as f64 * bin_hz))
-        .fold((f64::NEG_INFINITY, 0.0), |a, b| if b.0 > a.0 { b } else { a })
+        .fold(
+            (f64::NEG_INFINITY, 0.0),
+            |a, b| if b.0 > a.0 { b } else { a },
+        )
 }
 
 /// Largest loss of a sine's bin level when it falls between bins (the
@@ -309,11 +314,17 @@ fn automation_is_smoothed_and_validated() {
     }
     assert!(matches!(
         s.set_parameter("oversampling", 4.0),
-        Err(CoreError::OutOfRange { name: "oversampling", .. })
+        Err(CoreError::OutOfRange {
+            name: "oversampling",
+            ..
+        })
     ));
     assert!(matches!(
         s.set_parameter("drive_db", 60.0),
-        Err(CoreError::OutOfRange { name: "drive_db", .. })
+        Err(CoreError::OutOfRange {
+            name: "drive_db",
+            ..
+        })
     ));
     assert!(matches!(
         s.set_parameter("ratio", 2.0),
@@ -351,4 +362,3 @@ fn block_size_invariant() {
         assert_block_size_invariant(|| saturation(options), fs, &input);
     }
 }
-
