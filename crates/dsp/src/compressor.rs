@@ -12,8 +12,9 @@
 //!    channels;
 //! 2. level: `peak` uses that magnitude sample by sample; `rms` feeds its
 //!    square to a one-pole mean-square averager whose time constant is
-//!    `rms_window_ms` (an exponential window, as in Zölzer, *DAFX*, 2nd ed.,
-//!    2011, §4.2.2) and takes the square root;
+//!    `rms_window_ms` (an exponential window: the averaging-time RMS
+//!    measurement of U. Zölzer (ed.), *DAFX*, 2nd ed., Wiley 2011, in the
+//!    chapter on dynamics processing) and takes the square root;
 //! 3. gain computer in dB: hard or quadratic soft knee
 //!    ([`CompressorOptions::knee_db`], Giannoulis et al. Eq. 4);
 //! 4. ballistics on the gain reduction in dB: the *smooth branching* peak

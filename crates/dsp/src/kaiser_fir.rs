@@ -7,7 +7,8 @@
 //! * `β = 0.1102·(A − 8.7)` for `A > 50`,
 //! * `N − 1 ≥ (A − 7.95) / (14.36·Δf)`.
 //!
-//! (Oppenheim & Schafer, *Discrete-Time Signal Processing*, 3rd ed., §7.6.)
+//! (Also in Oppenheim & Schafer, *Discrete-Time Signal Processing*, 3rd ed.,
+//! 2010, chapter 7, on FIR design by windowing.)
 
 use std::f64::consts::PI;
 

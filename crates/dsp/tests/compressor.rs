@@ -98,37 +98,48 @@ fn first(values: &[f64], start: usize, pred: impl Fn(f64) -> bool) -> usize {
 
 #[test]
 fn attack_and_release_reach_one_minus_one_over_e_in_the_stated_time() {
-    for (attack_ms, release_ms) in [(10.0, 100.0), (1.0, 50.0), (30.0, 300.0)] {
-        let mut c = comp(CompressorOptions {
-            threshold_db: -30.0,
-            ratio: 4.0,
-            knee_db: 0.0,
-            attack_ms,
-            release_ms,
-            ..CompressorOptions::default()
-        });
-        // −40 dBFS (below threshold), then −10 dBFS for 0.5 s, then −40 again.
-        let (a, b) = (24_000, 48_000);
-        let mut x = vec![amp(-40.0); b + 48_000];
-        x[a..b].fill(amp(-10.0));
-        let out = run_in_blocks(&mut c, FS, std::slice::from_ref(&x), 64);
-        let reduction: Vec<f64> = out[0].iter().zip(&x).map(|(y, x)| db(x / y)).collect();
-        let full = 0.75 * 20.0; // (1 − 1/R)(x − T)
-        let e = (-1.0f64).exp();
-        let t_attack = (first(&reduction, a, |g| g >= (1.0 - e) * full) - a) as f64;
-        let t_release = (first(&reduction, b, |g| g <= e * full) - b) as f64;
-        let ms = |frames: f64| frames * 1000.0 / f64::from(FS);
-        assert!(
-            (ms(t_attack) - attack_ms).abs() <= 0.1 * attack_ms,
-            "attack {attack_ms} ms measured {} ms",
-            ms(t_attack)
-        );
-        assert!(
-            (ms(t_release) - release_ms).abs() <= 0.1 * release_ms,
-            "release {release_ms} ms measured {} ms",
-            ms(t_release)
-        );
-        assert!((reduction[b - 1] - full).abs() < 1e-6);
+    let cases = [(10.0, 100.0), (1.0, 50.0), (30.0, 300.0)];
+    for fs in [44_100, 48_000, 96_000, 192_000] {
+        for (attack_ms, release_ms) in cases {
+            let mut c = comp(CompressorOptions {
+                threshold_db: -30.0,
+                ratio: 4.0,
+                knee_db: 0.0,
+                attack_ms,
+                release_ms,
+                ..CompressorOptions::default()
+            });
+            // −40 dBFS (below threshold), then −10 dBFS for 0.5 s, then −40.
+            let half_second = fs as usize / 2;
+            let (a, b) = (half_second, 2 * half_second);
+            let mut x = vec![amp(-40.0); 4 * half_second];
+            x[a..b].fill(amp(-10.0));
+            let out = run_in_blocks(&mut c, fs, std::slice::from_ref(&x), 64);
+            let reduction: Vec<f64> = out[0].iter().zip(&x).map(|(y, x)| db(x / y)).collect();
+            let full = 0.75 * 20.0; // (1 − 1/R)(x − T)
+            let e = (-1.0f64).exp();
+            let t_attack = (first(&reduction, a, |g| g >= (1.0 - e) * full) - a) as f64;
+            let t_release = (first(&reduction, b, |g| g <= e * full) - b) as f64;
+            let ms = |frames: f64| frames * 1000.0 / f64::from(fs);
+            if fs == 48_000 {
+                println!(
+                    "attack {attack_ms} ms → {:.3} ms, release {release_ms} ms → {:.3} ms",
+                    ms(t_attack),
+                    ms(t_release)
+                );
+            }
+            assert!(
+                (ms(t_attack) - attack_ms).abs() <= 0.1 * attack_ms,
+                "{fs} Hz: attack {attack_ms} ms measured {} ms",
+                ms(t_attack)
+            );
+            assert!(
+                (ms(t_release) - release_ms).abs() <= 0.1 * release_ms,
+                "{fs} Hz: release {release_ms} ms measured {} ms",
+                ms(t_release)
+            );
+            assert!((reduction[b - 1] - full).abs() < 1e-6);
+        }
     }
 }
 
