@@ -302,3 +302,40 @@ fn block_size_invariant() {
         assert_block_size_invariant(|| deesser(options), FS, &input);
     }
 }
+
+#[test]
+fn automated_frequency_sweep_is_block_size_invariant_and_click_free() {
+    // Automation lands at frame 4480, a multiple of 1, 7 and 64.
+    let x = faded_sine(5000.0, 0.5, 14_336);
+    let run = |block: usize| {
+        let mut d = deesser(DeEsserOptions {
+            freq_hz: 8000.0,
+            threshold_db: -40.0,
+            range_db: -20.0,
+            ..DeEsserOptions::default()
+        });
+        d.prepare(FS, block, 1).unwrap();
+        let mut out = x.clone();
+        for (k, chunk) in out.chunks_mut(block).enumerate() {
+            if k * block == 4480 {
+                d.set_parameter("freq_hz", 3000.0).unwrap();
+            }
+            d.process(&mut [chunk]);
+        }
+        out
+    };
+    let reference = run(64);
+    assert!(run(1) == reference && run(7) == reference);
+    // The 5 kHz tone moves from below the split into the band: its level
+    // falls smoothly (no sample jumps far off the sine's own slope).
+    // Largest step of the sampled sine itself: 2·A·sin(π·f/fs).
+    let slope = 2.0 * 0.5 * (PI * 5000.0 / f64::from(FS)).sin();
+    let max_step = reference
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f64::max);
+    assert!(max_step <= slope * 1.001, "{max_step} vs {slope}");
+    let before = db(rms(&reference[2400..4400]) / rms(&x[2400..4400]));
+    let after = db(rms(&reference[12_000..]) / rms(&x[12_000..]));
+    assert!(before.abs() < 0.1 && after < -10.0, "{before} {after}");
+}

@@ -301,7 +301,7 @@ fn automation_is_smoothed_and_validated() {
         s.process(&mut [buf.as_mut_slice()]);
         out.extend(buf);
     }
-    let steps = out[4800..]
+    let steps = out[4000..]
         .windows(2)
         .map(|w| db(w[1] / w[0]).abs())
         .fold(0.0, f64::max);
