@@ -27,8 +27,9 @@
 //!
 //! Automatic make-up compensates the static curve at a 0 dBFS input
 //! ([`AUTO_MAKEUP_REFERENCE_DBFS`]): a full-scale level comes out at full
-//! scale, whatever threshold, ratio and knee (the choice Giannoulis et al.
-//! describe for automatic make-up gain).
+//! scale, whatever threshold, ratio and knee. (A common automatic make-up
+//! rule; quiet material therefore gets the full static gain back, which is
+//! why it is an option and the reference level is stated.)
 
 use mixmaster_core::units::db_to_amplitude;
 use mixmaster_core::{CoreError, Processor};

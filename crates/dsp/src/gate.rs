@@ -14,9 +14,9 @@
 //!    open for `hold_ms` more and then closes;
 //! 4. target gain: 0 dB while open; while closed, the expander curve
 //!    `(R − 1)(x − T)` below the open threshold `T`, floored at `range_db`
-//!    — with `ratio = ∞` a gate that attenuates by `range_db` (Giannoulis,
-//!    Massberg & Reiss, JAES 60(6), 2012, describe the expander as the
-//!    compressor mirrored below threshold);
+//!    — the compressor's hard-knee line mirrored below the threshold, the
+//!    output level being `T + (x − T)·R`; with `ratio = ∞` a gate that
+//!    attenuates by `range_db`;
 //! 5. ballistics on the attenuation in dB: one-pole with the attack time
 //!    constant while the gain rises (opening) and the release one while it
 //!    falls (`α = exp(−1/(τ·fs))`, the 1 − 1/e definition of Giannoulis et

@@ -20,9 +20,9 @@ pub(crate) fn compressor_gain_db(x_db: f64, t_db: f64, inv_ratio: f64, knee_db: 
 }
 
 /// Gain in dB (≤ 0) of a downward expander for a level `x_db` below the
-/// threshold `t_db`: the output level is `T + (x − T)·R` (Giannoulis et al.
-/// 2012 describe the expander as the compressor's mirror below threshold),
-/// so the gain is `(R − 1)(x − T)`, never below `range_db`. `inv_ratio` =
+/// threshold `t_db`: the output level is `T + (x − T)·R` (the compressor's
+/// hard-knee line mirrored below the threshold), so the gain is
+/// `(R − 1)(x − T)`, never below `range_db`. `inv_ratio` =
 /// 1/R; 0 (R = ∞) is a gate, whose gain below threshold is `range_db`.
 #[inline]
 pub(crate) fn expander_gain_db(x_db: f64, t_db: f64, inv_ratio: f64, range_db: f64) -> f64 {
