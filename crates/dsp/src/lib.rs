@@ -1,8 +1,18 @@
 //! Signal processors of mixmaster. Each processor lives in a file named after
-//! it and implements [`mixmaster_core::Processor`].
+//! it and implements [`mixmaster_core::Processor`]; each is tested against its
+//! mathematical definition and for block-size invariance ([`testing`]).
 //!
-//! So far: [`dither`] (TPDF with optional noise shaping), the last stage of
-//! every chain that lowers the word length.
+//! * Filters and EQ: [`filter`] (Butterworth high/low-pass 6–48 dB/oct,
+//!   band-pass), [`eq`] (bell, shelves, notch, tilt — magnitude-matched to the
+//!   analog prototypes within 0.1 dB up to 0.45·fs), [`biquad`], [`utility`]
+//!   (gain, polarity, mono, width, phase all-pass), [`smoothing`].
+//! * Dynamics: [`compressor`] (soft knee, peak/RMS, lookahead, external
+//!   sidechain), [`gate`], [`deesser`] (split band).
+//! * Colour: [`saturation`] (tape, tube, soft clip; 8× oversampling with
+//!   ADAA), [`oversampling`].
+//! * Time: [`delay`], [`reverb`] (feedback delay network), [`convolution`]
+//!   (uniformly partitioned, zero latency).
+//! * Word length: [`dither`] (TPDF, noise shaping).
 #![forbid(unsafe_code)]
 
 pub mod dither;
@@ -32,3 +42,18 @@ pub use eq::{Band, Eq, EqOptions};
 pub use filter::{Filter, FilterKind, FilterOptions};
 pub use smoothing::LinearSmoother;
 pub use utility::{Utility, UtilityOptions};
+
+// Dynamics and saturation (branch dsp-dynamics).
+pub mod compressor;
+pub mod deesser;
+mod dynamics;
+pub mod gate;
+mod kaiser_fir;
+pub mod oversampling;
+pub mod saturation;
+
+pub use compressor::{Compressor, CompressorOptions};
+pub use deesser::{DeEsser, DeEsserDetector, DeEsserOptions};
+pub use gate::{Gate, GateOptions};
+pub use oversampling::Oversampler;
+pub use saturation::{Saturation, SaturationOptions};
