@@ -32,7 +32,10 @@ pub struct MixArgs {
 pub fn run(args: &MixArgs) -> Result<ExitCode> {
     let loaded = LoadedSession::load(&args.session)?;
     let Some(format) = FileFormat::from_path(&args.output) else {
-        bail!("{}: unknown output format; use .wav or .flac", args.output.display());
+        bail!(
+            "{}: unknown output format; use .wav or .flac",
+            args.output.display()
+        );
     };
     let encoding = match (args.bits.as_deref(), format) {
         (None | Some("32f"), FileFormat::Wav) => Encoding::Float32,

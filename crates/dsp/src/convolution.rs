@@ -92,14 +92,14 @@ impl ConvolutionOptions {
             MAX_PREDELAY_MS,
             "0 ..= 500 ms",
         )?;
-        if let Some(b) = self.partition_frames {
-            if !b.is_power_of_two() || !(PARTITION_RANGE.0..=PARTITION_RANGE.1).contains(&b) {
-                return Err(CoreError::OutOfRange {
-                    name: "partition_frames",
-                    value: b as f64,
-                    range: "a power of two in 16 ..= 16384",
-                });
-            }
+        if let Some(b) = self.partition_frames
+            && (!b.is_power_of_two() || !(PARTITION_RANGE.0..=PARTITION_RANGE.1).contains(&b))
+        {
+            return Err(CoreError::OutOfRange {
+                name: "partition_frames",
+                value: b as f64,
+                range: "a power of two in 16 ..= 16384",
+            });
         }
         Ok(())
     }

@@ -3,13 +3,16 @@
 //! checked by the processor itself, and its error names the field.
 
 use mixmaster_core::{AudioBuffer, CoreError, Processor};
+use mixmaster_dsp::compressor::Detector;
 use mixmaster_dsp::eq::DEFAULT_SHELF_Q;
+use mixmaster_dsp::saturation::Character;
 use mixmaster_dsp::{
-    Band, Convolution, ConvolutionOptions, Delay, DelayOptions, Eq, EqOptions, Filter, FilterKind,
-    FilterOptions, NoteValue, Reverb, ReverbOptions, Utility, UtilityOptions,
+    Band, Compressor, CompressorOptions, Convolution, ConvolutionOptions, DeEsser, DeEsserOptions,
+    Delay, DelayOptions, Eq, EqOptions, Filter, FilterKind, FilterOptions, Gate, GateOptions,
+    NoteValue, Reverb, ReverbOptions, Saturation, SaturationOptions, Utility, UtilityOptions,
 };
-use mixmaster_session::EqBand;
 use mixmaster_io::{Resampler, read_all};
+use mixmaster_session::EqBand;
 use mixmaster_session::{LoadedSession, ProcessorSpec};
 
 /// What the factory needs to know about the render.
@@ -93,13 +96,29 @@ pub fn build(spec: &ProcessorSpec, ctx: &Context<'_>) -> Result<Box<dyn Processo
                 .bands
                 .iter()
                 .map(|b| match *b {
-                    EqBand::Bell { freq_hz, gain_db, q } => Band::Bell { freq_hz, gain_db, q },
-                    EqBand::LowShelf { freq_hz, gain_db, q } => Band::LowShelf {
+                    EqBand::Bell {
+                        freq_hz,
+                        gain_db,
+                        q,
+                    } => Band::Bell {
+                        freq_hz,
+                        gain_db,
+                        q,
+                    },
+                    EqBand::LowShelf {
+                        freq_hz,
+                        gain_db,
+                        q,
+                    } => Band::LowShelf {
                         freq_hz,
                         gain_db,
                         q: q.unwrap_or(DEFAULT_SHELF_Q),
                     },
-                    EqBand::HighShelf { freq_hz, gain_db, q } => Band::HighShelf {
+                    EqBand::HighShelf {
+                        freq_hz,
+                        gain_db,
+                        q,
+                    } => Band::HighShelf {
                         freq_hz,
                         gain_db,
                         q: q.unwrap_or(DEFAULT_SHELF_Q),
@@ -127,6 +146,64 @@ pub fn build(spec: &ProcessorSpec, ctx: &Context<'_>) -> Result<Box<dyn Processo
             }
             set(&mut o.phase_q, u.phase_q);
             Box::new(Utility::new(o)?)
+        }
+        ProcessorSpec::Compressor(c) => {
+            let mut o = CompressorOptions::default();
+            set(&mut o.threshold_db, c.threshold_db);
+            set(&mut o.ratio, c.ratio);
+            set(&mut o.knee_db, c.knee_db);
+            set(&mut o.attack_ms, c.attack_ms);
+            set(&mut o.release_ms, c.release_ms);
+            if let Some(d) = &c.detector {
+                o.detector = Detector::from_name(d).ok_or_else(|| BuildError {
+                    field: Some("detector".into()),
+                    message: format!("'{d}' is not a detector: expected \"peak\" or \"rms\""),
+                })?;
+            }
+            set(&mut o.lookahead_ms, c.lookahead_ms);
+            set(&mut o.makeup_db, c.makeup_db);
+            set(&mut o.auto_makeup, c.auto_makeup);
+            o.external_sidechain = c.sidechain.is_some();
+            if c.sidechain_hpf_hz.is_some() {
+                o.sidechain_hpf_hz = c.sidechain_hpf_hz;
+            }
+            set(&mut o.mix, c.mix);
+            Box::new(Compressor::new(o)?)
+        }
+        ProcessorSpec::Gate(g) => {
+            let mut o = GateOptions::default();
+            set(&mut o.threshold_db, g.threshold_db);
+            set(&mut o.ratio, g.ratio);
+            set(&mut o.range_db, g.range_db);
+            set(&mut o.hysteresis_db, g.hysteresis_db);
+            set(&mut o.hold_ms, g.hold_ms);
+            set(&mut o.attack_ms, g.attack_ms);
+            set(&mut o.release_ms, g.release_ms);
+            o.external_sidechain = g.sidechain.is_some();
+            Box::new(Gate::new(o)?)
+        }
+        ProcessorSpec::DeEsser(d) => {
+            let mut o = DeEsserOptions::default();
+            set(&mut o.freq_hz, d.freq_hz);
+            set(&mut o.threshold_db, d.threshold_db);
+            set(&mut o.ratio, d.ratio);
+            set(&mut o.range_db, d.range_db);
+            Box::new(DeEsser::new(o)?)
+        }
+        ProcessorSpec::Saturation(sat) => {
+            let mut o = SaturationOptions::default();
+            if let Some(c) = &sat.character {
+                o.character = Character::from_name(c).ok_or_else(|| BuildError {
+                    field: Some("character".into()),
+                    message: format!(
+                        "'{c}' is not a character: expected \"tape\", \"tube\" or \"soft_clip\""
+                    ),
+                })?;
+            }
+            set(&mut o.drive_db, sat.drive_db);
+            set(&mut o.output_db, sat.output_db);
+            set(&mut o.mix, sat.mix);
+            Box::new(Saturation::new(o)?)
         }
         ProcessorSpec::Delay(d) => {
             let mut o = DelayOptions {
@@ -167,10 +244,13 @@ pub fn build(spec: &ProcessorSpec, ctx: &Context<'_>) -> Result<Box<dyn Processo
             let ir = if info.sample_rate_hz == rate {
                 ir
             } else {
-                let mut r = Resampler::new(info.sample_rate_hz, rate, info.channels).map_err(|e| BuildError {
-                    field: Some("ir".into()),
-                    message: e.to_string(),
-                })?;
+                let mut r =
+                    Resampler::new(info.sample_rate_hz, rate, info.channels).map_err(|e| {
+                        BuildError {
+                            field: Some("ir".into()),
+                            message: e.to_string(),
+                        }
+                    })?;
                 let (mut out, mut tail) = (AudioBuffer::default(), AudioBuffer::default());
                 r.process(ir.planar(), &mut out)
                     .and_then(|()| r.flush(&mut tail))
@@ -192,20 +272,7 @@ pub fn build(spec: &ProcessorSpec, ctx: &Context<'_>) -> Result<Box<dyn Processo
             set(&mut o.predelay_ms, c.predelay_ms);
             Box::new(Convolution::new(ir.planar(), rate, o)?)
         }
-        other => {
-            return Err(BuildError {
-                field: None,
-                message: format!("the {} processor is not available in this build", kind_name(other)),
-            });
-        }
     };
     processor.prepare(rate, ctx.max_block_frames, ctx.channels)?;
     Ok(processor)
-}
-
-fn kind_name(p: &ProcessorSpec) -> String {
-    serde_json::to_value(p)
-        .ok()
-        .and_then(|v| v.as_object().and_then(|o| o.keys().next().cloned()))
-        .unwrap_or_default()
 }

@@ -84,7 +84,8 @@ pub fn render_to_file(
         }
         None => None,
     };
-    let mut meter = Meter::new(MeterOptions::new(rate, 2)).map_err(|e| EngineError::Render(e.to_string()))?;
+    let mut meter =
+        Meter::new(MeterOptions::new(rate, 2)).map_err(|e| EngineError::Render(e.to_string()))?;
     let total = mixer.timeline_frames();
     let mut done = 0u64;
     let mut block = [Vec::new(), Vec::new()];
@@ -95,7 +96,9 @@ pub fn render_to_file(
             d.process(&mut [l.as_mut_slice(), r.as_mut_slice()]);
         }
         writer.write(&block)?;
-        meter.process(&block).map_err(|e| EngineError::Render(e.to_string()))?;
+        meter
+            .process(&block)
+            .map_err(|e| EngineError::Render(e.to_string()))?;
         done += block[0].len() as u64;
         progress(done.min(total), total);
         Ok(())

@@ -94,7 +94,11 @@ at = 0.25
     assert_eq!(out[0].len(), n);
     let at = 12_000;
     for i in 0..n {
-        let late_v = if (at..at + late.len()).contains(&i) { late[i - at] } else { 0.0 };
+        let late_v = if (at..at + late.len()).contains(&i) {
+            late[i - at]
+        } else {
+            0.0
+        };
         let sl = if i < l.len() { l[i] } else { 0.0 };
         let sr = if i < r.len() { r[i] } else { 0.0 };
         assert_eq!(out[0][i], mono[i] + sl + late_v, "left differs at {i}");
@@ -138,7 +142,11 @@ inserts = [ { id = "room", reverb = { decay_s = 0.4, mix = 1.0 } } ]
 fn output_is_bit_identical_whatever_the_thread_count() {
     let dir = temp_dir("threads");
     write_wav(&dir.join("a.wav"), 48_000, &[noise(5, 40_000, 0.3)]);
-    write_wav(&dir.join("b.wav"), 48_000, &[noise(6, 30_000, 0.3), noise(7, 30_000, 0.3)]);
+    write_wav(
+        &dir.join("b.wav"),
+        48_000,
+        &[noise(6, 30_000, 0.3), noise(7, 30_000, 0.3)],
+    );
     let loaded = load(&dir, BUSY_SESSION);
     let one = render(&loaded, 1);
     let two = render(&loaded, 2);
@@ -181,8 +189,15 @@ automation = [ { param = "gain_db", points = [[0, -60, "step"], [0.5, 0]] } ]
     // A step of the whole range: each sample covers at most `coefficient`
     // of the remaining distance (one-pole, 5 ms).
     let range = 0.5 * (1.0 - 10f64.powf(-3.0));
-    let max_step = out[0].windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f64::max);
-    assert!(max_step <= coefficient * range + 1e-12, "{max_step} > {}", coefficient * range);
+    let max_step = out[0]
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        max_step <= coefficient * range + 1e-12,
+        "{max_step} > {}",
+        coefficient * range
+    );
     assert!(max_step > 0.5 * coefficient * range, "the step did happen");
     assert!((out[0][47_000] - 0.5).abs() < 1e-9);
     assert!((out[0][1000] - 0.5e-3).abs() < 1e-9);
@@ -218,7 +233,10 @@ at = 0.5
 fn sources_at_other_rates_are_resampled_to_exact_lengths() {
     let dir = temp_dir("rate");
     write_wav(&dir.join("cd.wav"), 44_100, &[noise(8, 44_100, 0.2)]);
-    let loaded = load(&dir, "[project]\nsample_rate_hz = 48000\n[[track]]\nname = \"t\"\nsource = \"cd.wav\"\n");
+    let loaded = load(
+        &dir,
+        "[project]\nsample_rate_hz = 48000\n[[track]]\nname = \"t\"\nsource = \"cd.wav\"\n",
+    );
     assert_eq!(render(&loaded, 1)[0].len(), 48_000);
 }
 
@@ -241,20 +259,41 @@ fn build_error(dir: &Path, text: &str) -> String {
 fn bad_input_is_reported_by_track_and_file() {
     let dir = temp_dir("bad");
     write_wav(&dir.join("short.wav"), 48_000, &[vec![0.1; 4800]]);
-    let e = build_error(&dir, "[project]\n[[track]]\nname = \"Vox\"\nsource = \"missing.wav\"\n");
+    let e = build_error(
+        &dir,
+        "[project]\n[[track]]\nname = \"Vox\"\nsource = \"missing.wav\"\n",
+    );
     assert!(e.contains("Vox") && e.contains("missing.wav"), "{e}");
-    let e = build_error(&dir, "[project]\n[[track]]\nname = \"t\"\n[[track.clip]]\nsource = \"short.wav\"\nlength = 1.0\n");
-    assert!(e.contains("beyond the end") && e.contains("bad.toml:6"), "{e}");
-    let e = build_error(&dir, "[project]\n[[track]]\nname = \"t\"\n[[track.clip]]\nsource = \"short.wav\"\nsource_offset = 0.2\n");
+    let e = build_error(
+        &dir,
+        "[project]\n[[track]]\nname = \"t\"\n[[track.clip]]\nsource = \"short.wav\"\nlength = 1.0\n",
+    );
+    assert!(
+        e.contains("beyond the end") && e.contains("bad.toml:6"),
+        "{e}"
+    );
+    let e = build_error(
+        &dir,
+        "[project]\n[[track]]\nname = \"t\"\n[[track.clip]]\nsource = \"short.wav\"\nsource_offset = 0.2\n",
+    );
     assert!(e.contains("past the end"), "{e}");
-    let e = build_error(&dir, "[project]\n[[track]]\nname = \"t\"\nsource = \"short.wav\"\ninserts = [ { id = \"d\", delay = { feedback = 1.5 } } ]\n");
-    assert!(e.contains("bad.toml:5") && e.contains("feedback") && e.contains("0.99"), "{e}");
+    let e = build_error(
+        &dir,
+        "[project]\n[[track]]\nname = \"t\"\nsource = \"short.wav\"\ninserts = [ { id = \"d\", delay = { feedback = 1.5 } } ]\n",
+    );
+    assert!(
+        e.contains("bad.toml:5") && e.contains("feedback") && e.contains("0.99"),
+        "{e}"
+    );
     // NaN in a source: error with the position.
     let mut bytes = std::fs::read(dir.join("short.wav")).unwrap();
     let data = bytes.len() - 4800 * 4;
     bytes[data + 4 * 1234..data + 4 * 1235].copy_from_slice(&f32::NAN.to_le_bytes());
     std::fs::write(dir.join("nan.wav"), bytes).unwrap();
-    let e = build_error(&dir, "[project]\n[[track]]\nname = \"t\"\nsource = \"nan.wav\"\n");
+    let e = build_error(
+        &dir,
+        "[project]\n[[track]]\nname = \"t\"\nsource = \"nan.wav\"\n",
+    );
     assert!(e.contains("nan.wav") && e.contains("frame 1234"), "{e}");
 }
 
@@ -263,7 +302,10 @@ fn the_output_may_not_overwrite_an_input_and_failures_leave_no_file() {
     let dir = temp_dir("overwrite");
     write_wav(&dir.join("a.wav"), 48_000, &[noise(9, 4800, 0.1)]);
     let before = std::fs::read(dir.join("a.wav")).unwrap();
-    let loaded = load(&dir, "[project]\n[[track]]\nname = \"t\"\nsource = \"a.wav\"\n");
+    let loaded = load(
+        &dir,
+        "[project]\n[[track]]\nname = \"t\"\nsource = \"a.wav\"\n",
+    );
     let options = RenderOptions {
         output: dir.join("a.wav"),
         format: FileFormat::Wav,
@@ -276,8 +318,54 @@ fn the_output_may_not_overwrite_an_input_and_failures_leave_no_file() {
     // A render that fails midway (source shorter than the clip claims, found only while
     // streaming) leaves no output behind.
     let ok = dir.join("mix.wav");
-    let options = RenderOptions { output: ok.clone(), ..options };
+    let options = RenderOptions {
+        output: ok.clone(),
+        ..options
+    };
     render_to_file(&loaded, &options, |_, _| {}).unwrap();
     let (_, mix) = read_all(&ok).unwrap();
     assert_eq!(mix.frames(), 4800);
+}
+
+#[test]
+fn parallel_paths_with_latency_stay_sample_aligned() {
+    let dir = temp_dir("latency");
+    let mut imp = vec![0.0; 9600];
+    imp[1000] = 0.25;
+    write_wav(&dir.join("imp.wav"), 48_000, std::slice::from_ref(&imp));
+    // a: 5 ms lookahead (240 frames); b: dry; c: dry and, through a send, a
+    // bus with 10 ms lookahead; d: keyed from a (its input waits for the key).
+    let loaded = load(
+        &dir,
+        r#"
+[project]
+pan_law_db = 0
+[[track]]
+name = "a"
+source = "imp.wav"
+inserts = [ { id = "la", compressor = { ratio = 1, lookahead_ms = 5 } } ]
+[[track]]
+name = "b"
+source = "imp.wav"
+[[track]]
+name = "c"
+source = "imp.wav"
+sends = [ { bus = "fx" } ]
+[[track]]
+name = "d"
+source = "imp.wav"
+inserts = [ { id = "duck", compressor = { ratio = 1, sidechain = "a" } } ]
+[[bus]]
+name = "fx"
+inserts = [ { id = "la", compressor = { ratio = 1, lookahead_ms = 10 } } ]
+"#,
+    );
+    let mixer = Mixer::build(&loaded).unwrap();
+    assert_eq!(mixer.latency_frames(), 480);
+    let out = render(&loaded, 2);
+    assert_eq!(out[0].len(), 9600);
+    for (i, &x) in out[0].iter().enumerate() {
+        let want = if i == 1000 { 5.0 * 0.25 } else { 0.0 };
+        assert!((x - want).abs() < 1e-9, "frame {i}: {x}, want {want}");
+    }
 }
