@@ -1,107 +1,165 @@
-//! `mixmaster demo`: until the mixing engine exists, the demo generates a
-//! short music-like programme in code, runs it through the delivery path
-//! the engine will use (dither to 24-bit WAV; resample to 44.1 kHz, dither
-//! to 16-bit FLAC), checks the FLAC round trip, and meters both files.
+//! `mixmaster demo`: a song end to end with nothing to download. Six stems
+//! (kick, snare, hats, bass, pad, lead) are generated in code and written as
+//! 24-bit WAV files, a session file that mixes them is written beside them
+//! (EQ, filters, compression with a sidechain duck, saturation, gate, delay,
+//! a reverb bus, automation), and the session is rendered and metered.
 
 use std::f64::consts::TAU;
 use std::fs;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use mixmaster_core::{AudioBuffer, Processor};
 use mixmaster_dsp::rng::SplitMix64;
-use mixmaster_dsp::{Dither, DitherOptions, NoiseShaping};
-use mixmaster_io::{AudioReader, AudioWriter, Encoding, FileFormat, Resampler, WriteSpec};
+use mixmaster_dsp::{Dither, DitherOptions};
+use mixmaster_engine::{RenderOptions, render_to_file};
+use mixmaster_io::{AudioWriter, Encoding, FileFormat, WriteSpec};
+use mixmaster_session::LoadedSession;
 
+use crate::format;
 use crate::meter_cmd::{self, MeterArgs};
-use crate::pipeline::BLOCK_FRAMES;
 
 const RATE_HZ: u32 = 48_000;
 const TEMPO_BPM: f64 = 120.0;
-/// Keeps the summed parts about 6 dB below full scale.
-const MASTER_GAIN: f64 = 0.45;
+const BLOCK_FRAMES: usize = 8192;
+
+/// The stems: file name and channel count.
+const STEMS: [(&str, usize); 6] = [
+    ("kick", 1),
+    ("snare", 1),
+    ("hats", 1),
+    ("bass", 1),
+    ("pad", 2),
+    ("lead", 1),
+];
+
+/// The session that mixes the stems (see docs/session-format.md).
+const SESSION: &str = r#"# The mixmaster demo song: six generated stems, mixed.
+[project]
+name = "mixmaster demo"
+sample_rate_hz = 48000
+tempo_bpm = 120
+time_signature = [4, 4]
+
+[[track]]
+name = "Kick"
+source = "stems/kick.wav"
+gain_db = -3
+bus = "Drums"
+inserts = [
+  { id = "hp", hpf = { freq_hz = 30, slope_db_oct = 24 } },
+  { id = "eq", eq = { bands = [ { bell = { freq_hz = 60, gain_db = 3, q = 1.2 } }, { bell = { freq_hz = 350, gain_db = -4, q = 1.5 } } ] } },
+]
+
+[[track]]
+name = "Snare"
+source = "stems/snare.wav"
+gain_db = -4
+bus = "Drums"
+inserts = [
+  { id = "hp", hpf = { freq_hz = 90, slope_db_oct = 12 } },
+  { id = "gate", gate = { threshold_db = -36, range_db = -24, hold_ms = 30, release_ms = 80 } },
+]
+sends = [ { bus = "Room", level_db = -12 } ]
+
+[[track]]
+name = "Hats"
+source = "stems/hats.wav"
+gain_db = -8
+pan = 0.35
+bus = "Drums"
+inserts = [ { id = "hp", hpf = { freq_hz = 400, slope_db_oct = 12 } } ]
+
+[[track]]
+name = "Bass"
+source = "stems/bass.wav"
+gain_db = -4
+inserts = [
+  { id = "duck", compressor = { threshold_db = -30, ratio = 4, attack_ms = 2, release_ms = 120, sidechain = "Kick" } },
+  { id = "warm", saturation = { character = "tape", drive_db = 6, output_db = -5, mix = 0.6 } },
+]
+
+[[track]]
+name = "Pad"
+source = "stems/pad.wav"
+gain_db = -8
+width = 1.3
+inserts = [
+  { id = "hp", hpf = { freq_hz = 150, slope_db_oct = 12 } },
+  { id = "tone", eq = { bands = [ { high_shelf = { freq_hz = 6000, gain_db = -3 } } ] } },
+]
+sends = [ { bus = "Room", level_db = -9 } ]
+automation = [ { param = "gain_db", points = [ [0, -30], ["3|1", -8, "s-curve"] ] } ]
+
+[[track]]
+name = "Lead"
+source = "stems/lead.wav"
+gain_db = -6
+pan = -0.15
+inserts = [
+  { id = "hp", hpf = { freq_hz = 200, slope_db_oct = 12 } },
+  { id = "comp", compressor = { threshold_db = -26, ratio = 3, attack_ms = 5, release_ms = 80, knee_db = 6 } },
+  { id = "echo", delay = { note = "1/8.", feedback = 0.35, mix = 0.2, lowpass_hz = 5000 } },
+]
+sends = [ { bus = "Room", level_db = -8 } ]
+
+[[bus]]
+name = "Drums"
+inserts = [ { id = "glue", compressor = { threshold_db = -20, ratio = 2, attack_ms = 10, release_ms = 150, knee_db = 6 } } ]
+
+[[bus]]
+name = "Room"
+inserts = [ { id = "verb", reverb = { size = 0.6, decay_s = 1.6, predelay_ms = 20, damping = 0.4, mix = 1.0 } } ]
+
+[master]
+gain_db = 0
+inserts = [ { id = "tilt", eq = { bands = [ { tilt = { pivot_hz = 1000, gain_db = 1 } } ] } } ]
+"#;
 
 pub fn run(out_dir: &Path, seconds: f64) -> Result<ExitCode> {
     if !(1.0..=3600.0).contains(&seconds) {
         bail!("--seconds {seconds} is out of range: expected 1 ..= 3600");
     }
-    fs::create_dir_all(out_dir)
-        .with_context(|| format!("{}: cannot create the output folder", out_dir.display()))?;
-    let wav = out_dir.join("demo-48k-24bit.wav");
-    let flac = out_dir.join("demo-44k1-16bit.flac");
-    let spec = |rate, format, encoding| WriteSpec {
-        sample_rate_hz: rate,
-        channels: 2,
-        format,
-        encoding,
-    };
-    // Float → 24 and 16 bit drops the word length: dither once, last.
-    let mut wav_out =
-        AudioWriter::create(&wav, spec(RATE_HZ, FileFormat::Wav, Encoding::Pcm24), &[])?;
-    let mut flac_out =
-        AudioWriter::create(&flac, spec(44_100, FileFormat::Flac, Encoding::Pcm16), &[])?;
-    let mut dither24 = dither(RATE_HZ, 24, NoiseShaping::None)?;
-    let mut dither16 = dither(44_100, 16, NoiseShaping::Lipshitz)?;
-    let mut resampler = Resampler::new(RATE_HZ, 44_100, 2)?;
-
-    let mut programme = DemoProgramme::new(RATE_HZ, seconds);
-    let (mut block, mut copy, mut cd) = (
-        AudioBuffer::new(2, 0),
-        AudioBuffer::new(2, 0),
-        AudioBuffer::new(2, 0),
+    let stems_dir = out_dir.join("stems");
+    fs::create_dir_all(&stems_dir)
+        .with_context(|| format!("{}: cannot create the output folder", stems_dir.display()))?;
+    write_stems(&stems_dir, seconds)?;
+    let session_path = out_dir.join("session.toml");
+    fs::write(&session_path, SESSION)
+        .with_context(|| format!("{}: cannot write the session", session_path.display()))?;
+    say!(
+        "Generated six stems ({seconds} s at 48 kHz) in {} and the session {}.",
+        stems_dir.display(),
+        session_path.display()
     );
-    let mut flac_hash = Fnv::default();
-    let mut deliver_cd = |cd: &mut AudioBuffer, flac_hash: &mut Fnv| -> Result<()> {
-        process(&mut dither16, cd);
-        flac_hash.add(cd);
-        flac_out.write(cd.planar())?;
-        Ok(())
+
+    let loaded = LoadedSession::load(&session_path)?;
+    let mix = out_dir.join("mix.wav");
+    let options = RenderOptions {
+        output: mix.clone(),
+        format: FileFormat::Wav,
+        encoding: Encoding::Float32,
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    while programme.fill(&mut block, BLOCK_FRAMES) > 0 {
-        copy.clone_from(&block);
-        process(&mut dither24, &mut copy);
-        wav_out.write(copy.planar())?;
-        resampler.process(block.planar(), &mut cd)?;
-        deliver_cd(&mut cd, &mut flac_hash)?;
-    }
-    resampler.flush(&mut cd)?;
-    deliver_cd(&mut cd, &mut flac_hash)?;
-    for summary in [wav_out.finish()?, flac_out.finish()?] {
-        say!(
-            "Wrote {} ({} frames).",
-            summary.path.display(),
-            summary.frames
-        );
-        if summary.clipped_samples > 0 {
-            eprintln!(
-                "warning: {}: {} samples clipped at full scale",
-                summary.path.display(),
-                summary.clipped_samples
-            );
+    let quiet = !std::io::stderr().is_terminal();
+    let summary = render_to_file(&loaded, &options, |done, total| {
+        if !quiet && total > 0 {
+            eprint!("\rmixing {:>3}%", done * 100 / total);
         }
+    })?;
+    if !quiet {
+        eprint!("\r             \r");
     }
     say!(
-        "Generated a {seconds} s stereo demo programme at 48 kHz (drums, bass, chords, lead); \
-         24-bit WAV dithered (TPDF), 44.1 kHz FLAC resampled and dithered to 16 bit (Lipshitz noise shaping)."
+        "Mixed to {} ({}) at {:.0}x real time.\n",
+        summary.output.display(),
+        format::duration(summary.frames as f64 / f64::from(summary.sample_rate_hz)),
+        summary.speed_x_realtime
     );
-
-    // Read the FLAC back: it must hold exactly the samples we wrote.
-    let mut reader = AudioReader::open(&flac)?;
-    let mut decoded_hash = Fnv::default();
-    while reader.read(&mut block, BLOCK_FRAMES)? > 0 {
-        decoded_hash.add(&block);
-    }
-    if decoded_hash != flac_hash {
-        bail!("{}: FLAC round trip is not bit-exact", flac.display());
-    }
-    say!(
-        "FLAC round trip: bit-exact ({} frames).\n",
-        flac_hash.frames
-    );
-
     meter_cmd::run(&MeterArgs {
-        files: vec![wav, flac],
+        files: vec![mix],
         json: false,
         target: Some("spotify".into()),
         dual_mono: false,
@@ -111,57 +169,50 @@ pub fn run(out_dir: &Path, seconds: f64) -> Result<ExitCode> {
     })
 }
 
-fn dither(rate_hz: u32, bits: u32, shaping: NoiseShaping) -> Result<Dither> {
-    let mut dither = Dither::new(DitherOptions {
-        bits,
-        shaping,
-        ..DitherOptions::default()
-    })?;
-    dither.prepare(rate_hz, usize::MAX, 2)?;
-    Ok(dither)
-}
-
-fn process(processor: &mut impl Processor, audio: &mut AudioBuffer) {
-    let mut block: Vec<&mut [f64]> = audio.planar_mut().collect();
-    processor.process(&mut block);
-}
-
-/// FNV-1a over the sample bits and a frame count: a cheap fingerprint to
-/// compare what was written with what is read back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Fnv {
-    hash: u64,
-    frames: u64,
-}
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Self {
-            hash: 0xCBF2_9CE4_8422_2325,
-            frames: 0,
+/// Writes the stems block by block (memory does not grow with length),
+/// dithered to 24 bit as a recorder would deliver them.
+fn write_stems(dir: &Path, seconds: f64) -> Result<()> {
+    let mut song = DemoSong::new(RATE_HZ, seconds);
+    let mut writers = Vec::new();
+    let mut dithers = Vec::new();
+    for (name, channels) in STEMS {
+        let spec = WriteSpec {
+            sample_rate_hz: RATE_HZ,
+            channels,
+            format: FileFormat::Wav,
+            encoding: Encoding::Pcm24,
+        };
+        writers.push(AudioWriter::create(
+            &dir.join(format!("{name}.wav")),
+            spec,
+            &[],
+        )?);
+        let mut d = Dither::new(DitherOptions {
+            bits: 24,
+            ..DitherOptions::default()
+        })?;
+        d.prepare(RATE_HZ, BLOCK_FRAMES, channels)?;
+        dithers.push(d);
+    }
+    let mut blocks: Vec<AudioBuffer> = STEMS.iter().map(|(_, c)| AudioBuffer::new(*c, 0)).collect();
+    while song.fill(&mut blocks, BLOCK_FRAMES) > 0 {
+        for ((w, d), b) in writers.iter_mut().zip(&mut dithers).zip(&mut blocks) {
+            let mut planar: Vec<&mut [f64]> = b.planar_mut().collect();
+            d.process(&mut planar);
+            w.write(b.planar())?;
         }
     }
-}
-
-impl Fnv {
-    fn add(&mut self, audio: &AudioBuffer) {
-        for i in 0..audio.frames() {
-            for ch in audio.planar() {
-                for byte in ch[i].to_bits().to_le_bytes() {
-                    self.hash = (self.hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01B3);
-                }
-            }
-        }
-        self.frames += audio.frames() as u64;
+    for w in writers {
+        w.finish()?;
     }
+    Ok(())
 }
 
-/// A music-like stereo programme, generated block by block: four-on-the-floor
-/// kick, off-beat hats, a bass line, pad chords spread in stereo and a lead
-/// melody, with a quieter breakdown every 12 bars so the loudness range is
-/// not zero. Memory does not grow with its length.
+/// A music-like song in A minor at 120 bpm, generated per stem: kick on
+/// every beat, snare on 2 and 4, off-beat hats, a bass line, pad chords and
+/// a lead melody, with a breakdown every 12 bars.
 #[derive(Debug)]
-pub struct DemoProgramme {
+pub struct DemoSong {
     fs: f64,
     frames: usize,
     position: usize,
@@ -180,8 +231,8 @@ const LEAD: [f64; 8] = [
     659.25, 587.33, 523.25, 493.88, 523.25, 587.33, 659.25, 783.99,
 ];
 
-impl DemoProgramme {
-    /// A programme of `seconds` at `rate_hz`.
+impl DemoSong {
+    /// A song of `seconds` at `rate_hz`.
     pub fn new(rate_hz: u32, seconds: f64) -> Self {
         let fs = f64::from(rate_hz);
         Self {
@@ -193,61 +244,76 @@ impl DemoProgramme {
         }
     }
 
-    /// Fills `out` with the next frames (at most `max_frames`); 0 at the end.
-    pub fn fill(&mut self, out: &mut AudioBuffer, max_frames: usize) -> usize {
+    /// Fills one buffer per stem (in the order of [`STEMS`]) with the next
+    /// frames, at most `max_frames`; returns the frames, 0 at the end.
+    pub fn fill(&mut self, stems: &mut [AudioBuffer], max_frames: usize) -> usize {
         let n = max_frames.min(self.frames - self.position);
-        out.reshape(2, n);
+        for (b, (_, channels)) in stems.iter_mut().zip(STEMS) {
+            b.reshape(channels, n);
+        }
         for k in 0..n {
-            let (l, r) = self.frame(self.position + k);
-            out.channel_mut(0)[k] = l;
-            out.channel_mut(1)[k] = r;
+            let parts = self.frame(self.position + k);
+            let mut part = parts.iter();
+            for b in stems.iter_mut() {
+                for c in 0..b.channels() {
+                    b.channel_mut(c)[k] = part.next().copied().unwrap_or(0.0);
+                }
+            }
         }
         self.position += n;
         n
     }
 
-    fn frame(&mut self, i: usize) -> (f64, f64) {
+    /// One frame of every stem: kick, snare, hats, bass, pad L, pad R, lead.
+    fn frame(&mut self, i: usize) -> [f64; 7] {
         let fs = self.fs;
         let t = i as f64 / fs;
         let beat_s = 60.0 / TEMPO_BPM;
         let beat = t / beat_s;
         let in_beat = beat.fract() * beat_s;
+        let beat_in_bar = (beat as usize) % 4;
         let bar = (beat / 4.0) as usize;
         let chord = CHORDS[bar % 4];
         let breakdown = (4..6).contains(&(bar % 12));
-        let section_gain = if breakdown { 0.45 } else { 1.0 };
+        let noise = self.rng.next_f64() * 2.0 - 1.0;
 
         let kick = if breakdown {
             0.0
         } else {
             let f = 50.0 + 90.0 * (-in_beat * 30.0).exp();
-            0.9 * (TAU * f * in_beat).sin() * (-in_beat * 9.0).exp()
+            0.8 * (TAU * f * in_beat).sin() * (-in_beat * 9.0).exp()
         };
-        // Hats on the off-beats: high-passed noise (first difference).
-        let noise = self.rng.next_f64() * 2.0 - 1.0;
+        let snare = if breakdown || beat_in_bar % 2 == 0 {
+            0.0
+        } else {
+            let body = (TAU * 185.0 * in_beat).sin() * (-in_beat * 25.0).exp();
+            0.5 * (0.6 * noise * (-in_beat * 14.0).exp() + 0.5 * body)
+        };
+        // Off-beat hats: high-passed noise (first difference).
         let hp = noise - self.hat_state;
         self.hat_state = noise;
         let off = (beat + 0.5).fract() * beat_s;
-        let hat = if breakdown {
+        let hats = if breakdown {
             0.0
         } else {
-            0.12 * hp * (-off * 40.0).exp()
+            0.25 * hp * (-off * 40.0).exp()
         };
 
         let bass_f = chord[0] / 4.0;
         let bass_env = (-in_beat * 3.0).exp() * 0.8 + 0.2;
-        let bass = 0.35
+        let bass = 0.5
             * bass_env
             * ((TAU * bass_f * t).sin() + 0.3 * (TAU * 2.0 * bass_f * t).sin())
-            * if breakdown { 0.3 } else { 1.0 };
+            * if breakdown { 0.4 } else { 1.0 };
 
         let (mut pad_l, mut pad_r) = (0.0, 0.0);
         for (k, f) in chord.iter().enumerate() {
-            let detune = 1.0 + 0.002 * (k as f64 - 1.0);
-            let v = (TAU * f * t).sin() + 0.3 * (TAU * 2.0 * f * detune * t).sin();
-            let pan = 0.25 + 0.25 * k as f64;
-            pad_l += 0.07 * v * (1.0 - pan).sqrt();
-            pad_r += 0.07 * v * pan.sqrt();
+            let v = |detune: f64| {
+                (TAU * f * detune * t).sin() + 0.3 * (TAU * 2.0 * f * detune * t).sin()
+            };
+            let spread = 0.0015 * (k as f64 + 1.0);
+            pad_l += 0.12 * v(1.0 - spread);
+            pad_r += 0.12 * v(1.0 + spread);
         }
 
         let note = LEAD[(beat * 2.0) as usize % LEAD.len()];
@@ -255,20 +321,14 @@ impl DemoProgramme {
         let lead = if breakdown {
             0.0
         } else {
-            0.12 * (TAU * note * t + 0.8 * (TAU * 2.0 * note * t).sin()).sin()
+            0.3 * (TAU * note * t + 0.8 * (TAU * 2.0 * note * t).sin()).sin()
                 * (-note_t * 4.0).exp()
         };
 
-        // 10 ms fades at both ends.
-        let fade_frames = 0.01 * fs;
+        // 10 ms fades at both ends of every stem.
         let edge = i.min(self.frames - 1 - i) as f64;
-        let fade = (edge / fade_frames).min(1.0);
-        let mono = kick + bass + lead;
-        let g = MASTER_GAIN * section_gain * fade;
-        (
-            g * (mono + pad_l + 0.8 * hat),
-            g * (mono + pad_r + 1.2 * hat),
-        )
+        let g = (edge / (0.01 * fs)).min(1.0);
+        [kick, snare, hats, bass, pad_l, pad_r, lead].map(|x| g * x)
     }
 }
 
@@ -277,20 +337,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn programme_is_stereo_and_below_full_scale() {
-        let mut p = AudioBuffer::default();
-        let mut source = DemoProgramme::new(48_000, 4.0);
-        assert_eq!(source.fill(&mut p, 1 << 20), 192_000);
-        assert_eq!(source.fill(&mut p, 1 << 20), 0);
-        source = DemoProgramme::new(48_000, 4.0);
-        source.fill(&mut p, 1 << 20);
-        assert_eq!(p.channels(), 2);
-        assert_eq!(p.frames(), 192_000);
-        let peak = p
-            .planar()
-            .iter()
-            .flatten()
-            .fold(0.0f64, |a, &b| a.max(b.abs()));
-        assert!(peak > 0.3 && peak < 1.0, "peak {peak}");
+    fn stems_have_their_channels_and_stay_below_full_scale() {
+        let mut stems: Vec<AudioBuffer> = STEMS.iter().map(|_| AudioBuffer::default()).collect();
+        let mut song = DemoSong::new(48_000, 4.0);
+        assert_eq!(song.fill(&mut stems, 1 << 20), 192_000);
+        assert_eq!(song.fill(&mut stems, 1 << 20), 0);
+        song = DemoSong::new(48_000, 4.0);
+        song.fill(&mut stems, 1 << 20);
+        for (b, (name, channels)) in stems.iter().zip(STEMS) {
+            assert_eq!(b.channels(), channels, "{name}");
+            let peak = b
+                .planar()
+                .iter()
+                .flatten()
+                .fold(0.0f64, |a, &x| a.max(x.abs()));
+            assert!(peak > 0.05 && peak < 1.0, "{name}: peak {peak}");
+        }
+    }
+
+    #[test]
+    fn the_session_is_valid() {
+        let loaded = LoadedSession::from_toml_str(SESSION, Path::new("demo/session.toml"));
+        assert!(loaded.is_ok(), "{:?}", loaded.err());
     }
 }

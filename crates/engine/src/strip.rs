@@ -54,6 +54,42 @@ impl Value {
         }
     }
 
+    /// Fills `out` with `f(value)` for frames `start ..`; a constant is
+    /// mapped once.
+    pub fn fill_with(&mut self, start: u64, out: &mut [f64], f: impl Fn(f64) -> f64) {
+        match self {
+            Self::Constant(v) => out.fill(f(*v)),
+            Self::Lane(l) => {
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = f(l.value_at(start + i as u64));
+                }
+            }
+        }
+    }
+
+    /// Fills `left` and `right` with the gains `f(value)` gives, for frames
+    /// `start ..`; a constant is mapped once.
+    pub fn fill_pair(
+        &mut self,
+        start: u64,
+        left: &mut [f64],
+        right: &mut [f64],
+        f: impl Fn(f64) -> (f64, f64),
+    ) {
+        match self {
+            Self::Constant(v) => {
+                let (l, r) = f(*v);
+                left.fill(l);
+                right.fill(r);
+            }
+            Self::Lane(lane) => {
+                for (i, (l, r)) in left.iter_mut().zip(right.iter_mut()).enumerate() {
+                    (*l, *r) = f(lane.value_at(start + i as u64));
+                }
+            }
+        }
+    }
+
     /// Value at one frame.
     pub fn at(&mut self, frame: u64) -> f64 {
         match self {
@@ -159,7 +195,7 @@ impl StripRt {
             pan_law_db,
             sends,
             fader: GainSmoother::new(sample_rate_hz, initial),
-            scratch: vec![Vec::new(); 4],
+            scratch: vec![Vec::new(); 7],
         }
     }
 
@@ -236,35 +272,44 @@ impl StripRt {
             }
         }
 
-        // Per-sample fader, pan, width.
-        let [gain, pan, width, tmp] = &mut self.scratch[..] else {
-            unreachable!()
+        // Per-sample fader, pan, width; constants are converted once.
+        let [gain, pan_l, pan_r, width, tmp, send_l, send_r] = &mut self.scratch[..] else {
+            unreachable!("seven scratch buffers")
         };
-        for v in [&mut *gain, &mut *pan, &mut *width, &mut *tmp] {
+        for v in [
+            &mut *gain,
+            &mut *pan_l,
+            &mut *pan_r,
+            &mut *width,
+            &mut *tmp,
+            &mut *send_l,
+            &mut *send_r,
+        ] {
             v.resize(n, 0.0);
         }
-        self.gain_db.fill(start, gain);
-        for g in gain.iter_mut() {
-            *g = if self.mute { 0.0 } else { db_to_amplitude(*g) };
-        }
+        let mute = self.mute;
+        self.gain_db.fill_with(
+            start,
+            gain,
+            |db| if mute { 0.0 } else { db_to_amplitude(db) },
+        );
         self.fader.process(gain);
-        self.pan.fill(start, pan);
-        self.width.fill(start, width);
-
-        // Pre-fader sends: the insert output, panned like the strip.
-        let channels = self.channels;
-        let law = self.pan_law_db;
-        let to_stereo = |input: &[Vec<f64>], i: usize, p: f64| -> (f64, f64) {
+        let (channels, law) = (self.channels, self.pan_law_db);
+        let pan_law = move |p: f64| {
             if channels == 1 {
-                let (l, r) = pan_gains(p, law);
-                (input[0][i] * l, input[0][i] * r)
+                pan_gains(p, law)
             } else {
-                let (l, r) = balance_gains(p);
-                (input[0][i] * l, input[1][i] * r)
+                balance_gains(p)
             }
         };
+        self.pan.fill_pair(start, pan_l, pan_r, pan_law);
+        self.width.fill_with(start, width, |w| w);
+
+        // Mono sources feed both sides through the pan law; stereo sources
+        // through the balance.
+        let right_in = if channels == 1 { 0 } else { 1 };
         for i in 0..n {
-            let (mut l, mut r) = to_stereo(input, i, pan[i]);
+            let (mut l, mut r) = (input[0][i] * pan_l[i], input[right_in][i] * pan_r[i]);
             let w = width[i];
             if w != 1.0 {
                 let m = 0.5 * (l + r);
@@ -276,25 +321,34 @@ impl StripRt {
             main[1][i] = r * gain[i];
         }
         for (send, out) in self.sends.iter_mut().zip(sends.iter_mut()) {
-            send.level_db.fill(start, tmp);
-            for t in tmp.iter_mut() {
-                *t = if self.mute { 0.0 } else { db_to_amplitude(*t) };
-            }
+            send.level_db.fill_with(
+                start,
+                tmp,
+                |db| if mute { 0.0 } else { db_to_amplitude(db) },
+            );
             send.smoother.process(tmp);
-            for i in 0..n {
-                let (l, r) = match send.pan.as_mut() {
-                    Some(p) => to_stereo(input, i, p.at(start + i as u64)),
-                    None if send.pre_fader => to_stereo(input, i, pan[i]),
-                    None => (main[0][i], main[1][i]),
-                };
-                let g = tmp[i]
-                    * if send.pre_fader || send.pan.is_none() {
-                        1.0
-                    } else {
-                        gain[i]
+            match (send.pan.as_mut(), send.pre_fader) {
+                // Post-fader, following the strip's pan: the main output.
+                (None, false) => {
+                    for i in 0..n {
+                        out[0][i] = main[0][i] * tmp[i];
+                        out[1][i] = main[1][i] * tmp[i];
+                    }
+                }
+                (pan, pre_fader) => {
+                    let (sl, sr): (&[f64], &[f64]) = match pan {
+                        Some(p) => {
+                            p.fill_pair(start, send_l, send_r, pan_law);
+                            (send_l, send_r)
+                        }
+                        None => (pan_l, pan_r),
                     };
-                out[0][i] = l * g;
-                out[1][i] = r * g;
+                    for i in 0..n {
+                        let g = if pre_fader { tmp[i] } else { tmp[i] * gain[i] };
+                        out[0][i] = input[0][i] * sl[i] * g;
+                        out[1][i] = input[right_in][i] * sr[i] * g;
+                    }
+                }
             }
         }
     }
