@@ -283,7 +283,7 @@ impl DemoSong {
             let f = 50.0 + 90.0 * (-in_beat * 30.0).exp();
             0.8 * (TAU * f * in_beat).sin() * (-in_beat * 9.0).exp()
         };
-        let snare = if breakdown || beat_in_bar % 2 == 0 {
+        let snare = if breakdown || beat_in_bar.is_multiple_of(2) {
             0.0
         } else {
             let body = (TAU * 185.0 * in_beat).sin() * (-in_beat * 25.0).exp();
