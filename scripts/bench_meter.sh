@@ -28,8 +28,9 @@ secs=$((MINUTES * 60))
 music="$DATA/music-${MINUTES}min-48k-24bit.wav"
 noise="$DATA/noise-${MINUTES}min-48k-24bit.wav"
 if [ ! -f "$music" ]; then
+    # The demo song mixed for the whole length, stored as 24-bit WAV.
     $MM demo --seconds "$secs" --out-dir "$DATA/demo" >/dev/null
-    mv "$DATA/demo/demo-48k-24bit.wav" "$music"
+    sox "$DATA/demo/mix.wav" -b 24 "$music"
     rm -rf "$DATA/demo"
 fi
 if [ ! -f "$noise" ]; then
