@@ -142,6 +142,7 @@ pub fn run(out_dir: &Path, seconds: f64) -> Result<ExitCode> {
         format: FileFormat::Wav,
         encoding: Encoding::Float32,
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        stems_dir: None,
     };
     let quiet = !std::io::stderr().is_terminal();
     let summary = render_to_file(&loaded, &options, |done, total| {

@@ -27,6 +27,9 @@ pub struct MixArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Also write every track and bus as rendered (post-fader, aligned with the mix) into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub stems: Option<PathBuf>,
 }
 
 pub fn run(args: &MixArgs) -> Result<ExitCode> {
@@ -59,6 +62,7 @@ pub fn run(args: &MixArgs) -> Result<ExitCode> {
         format,
         encoding,
         threads,
+        stems_dir: args.stems.clone(),
     };
     let summary = render_to_file(&loaded, &options, |done, total| {
         if let Some(pb) = &progress {

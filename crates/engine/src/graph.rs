@@ -482,6 +482,7 @@ impl Mixer {
     pub fn node_names(&self) -> Vec<String> {
         self.nodes
             .iter()
+            .take(self.master)
             .flatten()
             .map(|n| n.name.clone())
             .collect()
@@ -494,8 +495,28 @@ impl Mixer {
     pub fn render(
         &mut self,
         threads: usize,
-        mut sink: impl FnMut(&[Vec<f64>; 2]) -> Result<(), EngineError>,
+        sink: impl FnMut(&[Vec<f64>; 2]) -> Result<(), EngineError>,
     ) -> Result<RenderStats, EngineError> {
+        self.render_with_stems(threads, sink, None)
+    }
+
+    /// As [`Mixer::render`], and also hands every track's and bus's output
+    /// (post-fader, stereo, aligned with the master) to `stems` with the
+    /// node's index in [`Mixer::node_names`] order.
+    pub fn render_with_stems(
+        &mut self,
+        threads: usize,
+        mut sink: impl FnMut(&[Vec<f64>; 2]) -> Result<(), EngineError>,
+        mut stems: Option<&mut dyn FnMut(usize, &[Vec<f64>; 2]) -> Result<(), EngineError>>,
+    ) -> Result<RenderStats, EngineError> {
+        // Each stem is delayed to the master's latency, so it lines up with the mix.
+        let mut stem_delays: Vec<DelayLine> = self
+            .nodes
+            .iter()
+            .flatten()
+            .map(|n| DelayLine::new(2, self.latency_frames() - n.out_latency))
+            .collect();
+        let mut stem_bufs: Vec<[Vec<f64>; 2]> = vec![[Vec::new(), Vec::new()]; stem_delays.len()];
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))
             .build()
@@ -511,6 +532,16 @@ impl Mixer {
         loop {
             let n = BLOCK_FRAMES;
             pool.install(|| self.render_block(start, n))?;
+            if stems.is_some() {
+                for (i, (delay, buf)) in stem_delays.iter_mut().zip(&mut stem_bufs).enumerate() {
+                    for (b, m) in buf.iter_mut().zip(&self.outputs[i].main) {
+                        b.clear();
+                        b.extend_from_slice(&m[..n]);
+                    }
+                    let [l, r] = buf;
+                    delay.process(&mut [l.as_mut_slice(), r.as_mut_slice()]);
+                }
+            }
             let master = &self.outputs[self.master].main;
             // Output frames: render frames minus the latency.
             let skip = latency.saturating_sub(start).min(n as u64) as usize;
@@ -537,6 +568,19 @@ impl Mixer {
                 o.extend_from_slice(&m[skip..skip + take as usize]);
             }
             sink(&out)?;
+            if let Some(stems) = stems.as_mut() {
+                for (i, buf) in stem_bufs
+                    .iter_mut()
+                    .enumerate()
+                    .filter(|(i, _)| *i != self.master)
+                {
+                    for b in buf.iter_mut() {
+                        b.drain(..skip);
+                        b.truncate(take as usize);
+                    }
+                    stems(i, buf)?;
+                }
+            }
             written += take;
             start += n as u64;
         }

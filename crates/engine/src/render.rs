@@ -25,6 +25,9 @@ pub struct RenderOptions {
     pub encoding: Encoding,
     /// Worker threads.
     pub threads: usize,
+    /// Also write every track and bus as rendered (post-fader, aligned with
+    /// the mix) into this folder, in the mix's format.
+    pub stems_dir: Option<PathBuf>,
 }
 
 /// What a render produced.
@@ -89,20 +92,48 @@ pub fn render_to_file(
     let total = mixer.timeline_frames();
     let mut done = 0u64;
     let mut block = [Vec::new(), Vec::new()];
-    let stats = mixer.render(options.threads, |out| {
-        block.clone_from(out);
-        if let Some(d) = dither.as_mut() {
-            let [l, r] = &mut block;
-            d.process(&mut [l.as_mut_slice(), r.as_mut_slice()]);
+    let mut stem_writers = match &options.stems_dir {
+        Some(dir) => stem_writers(dir, &mixer, spec, &input_refs, bits, rate)?,
+        None => Vec::new(),
+    };
+    let mut stem_sink = |i: usize, audio: &[Vec<f64>; 2]| -> Result<(), EngineError> {
+        if let Some((w, d, buf)) = stem_writers.get_mut(i) {
+            buf.clone_from(audio);
+            if let Some(d) = d.as_mut() {
+                let [l, r] = buf;
+                d.process(&mut [l.as_mut_slice(), r.as_mut_slice()]);
+            }
+            w.write(&buf[..])?;
         }
-        writer.write(&block)?;
-        meter
-            .process(&block)
-            .map_err(|e| EngineError::Render(e.to_string()))?;
-        done += block[0].len() as u64;
-        progress(done.min(total), total);
         Ok(())
-    })?;
+    };
+    let stems: Option<&mut dyn FnMut(usize, &[Vec<f64>; 2]) -> Result<(), EngineError>> =
+        if options.stems_dir.is_some() {
+            Some(&mut stem_sink)
+        } else {
+            None
+        };
+    let stats = mixer.render_with_stems(
+        options.threads,
+        |out| {
+            block.clone_from(out);
+            if let Some(d) = dither.as_mut() {
+                let [l, r] = &mut block;
+                d.process(&mut [l.as_mut_slice(), r.as_mut_slice()]);
+            }
+            writer.write(&block)?;
+            meter
+                .process(&block)
+                .map_err(|e| EngineError::Render(e.to_string()))?;
+            done += block[0].len() as u64;
+            progress(done.min(total), total);
+            Ok(())
+        },
+        stems,
+    )?;
+    for (w, _, _) in stem_writers {
+        w.finish()?;
+    }
     let summary = writer.finish()?;
     let seconds = started.elapsed().as_secs_f64();
     Ok(RenderSummary {
@@ -114,6 +145,60 @@ pub fn render_to_file(
         speed_x_realtime: stats.frames as f64 / f64::from(rate) / seconds.max(1e-9),
         latency_frames: stats.latency_frames,
     })
+}
+
+type StemWriter = (AudioWriter, Option<Dither>, [Vec<f64>; 2]);
+
+/// One writer per track and bus, named after it, with its own dither.
+fn stem_writers(
+    dir: &Path,
+    mixer: &Mixer,
+    spec: WriteSpec,
+    inputs: &[&Path],
+    bits: Option<u32>,
+    rate: u32,
+) -> Result<Vec<StemWriter>, EngineError> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        EngineError::Render(format!(
+            "{}: cannot create the stems folder: {e}",
+            dir.display()
+        ))
+    })?;
+    let ext = match spec.format {
+        FileFormat::Flac => "flac",
+        _ => "wav",
+    };
+    mixer
+        .node_names()
+        .iter()
+        .map(|name| {
+            let safe: String = name
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || " -_.".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let writer = AudioWriter::create(&dir.join(format!("{safe}.{ext}")), spec, inputs)?;
+            let dither = match bits {
+                Some(bits) => {
+                    let mut d = Dither::new(DitherOptions {
+                        bits,
+                        ..DitherOptions::default()
+                    })
+                    .map_err(|e| EngineError::Render(e.to_string()))?;
+                    d.prepare(rate, crate::graph::BLOCK_FRAMES, 2)
+                        .map_err(|e| EngineError::Render(e.to_string()))?;
+                    Some(d)
+                }
+                None => None,
+            };
+            Ok((writer, dither, [Vec::new(), Vec::new()]))
+        })
+        .collect()
 }
 
 /// Every file the session reads (sources and impulse responses), so the

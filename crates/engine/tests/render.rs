@@ -162,6 +162,7 @@ fn output_is_bit_identical_whatever_the_thread_count() {
             format: FileFormat::Wav,
             encoding: Encoding::Pcm24,
             threads,
+            stems_dir: None,
         };
         render_to_file(&loaded, &options, |_, _| {}).unwrap();
         files.push(std::fs::read(out).unwrap());
@@ -311,6 +312,7 @@ fn the_output_may_not_overwrite_an_input_and_failures_leave_no_file() {
         format: FileFormat::Wav,
         encoding: Encoding::Float32,
         threads: 1,
+        stems_dir: None,
     };
     let err = render_to_file(&loaded, &options, |_, _| {}).unwrap_err();
     assert!(matches!(err, EngineError::Io(_)), "{err}");
@@ -367,5 +369,52 @@ inserts = [ { id = "la", compressor = { ratio = 1, lookahead_ms = 10 } } ]
     for (i, &x) in out[0].iter().enumerate() {
         let want = if i == 1000 { 5.0 * 0.25 } else { 0.0 };
         assert!((x - want).abs() < 1e-9, "frame {i}: {x}, want {want}");
+    }
+}
+
+#[test]
+fn stems_are_aligned_with_the_mix_and_sum_to_it() {
+    let dir = temp_dir("stems");
+    write_wav(&dir.join("a.wav"), 48_000, &[noise(10, 9600, 0.2)]);
+    write_wav(
+        &dir.join("b.wav"),
+        48_000,
+        &[noise(11, 9600, 0.2), noise(12, 9600, 0.2)],
+    );
+    let loaded = load(
+        &dir,
+        r#"
+[project]
+[[track]]
+name = "a"
+source = "a.wav"
+pan = 0.3
+inserts = [ { id = "la", compressor = { ratio = 1, lookahead_ms = 5 } } ]
+[[track]]
+name = "b/2"
+source = "b.wav"
+"#,
+    );
+    let options = RenderOptions {
+        output: dir.join("mix.wav"),
+        format: FileFormat::Wav,
+        encoding: Encoding::Float32,
+        threads: 2,
+        stems_dir: Some(dir.join("stems")),
+    };
+    render_to_file(&loaded, &options, |_, _| {}).unwrap();
+    let (_, mix) = read_all(&dir.join("mix.wav")).unwrap();
+    let (_, a) = read_all(&dir.join("stems/a.wav")).unwrap();
+    let (_, b) = read_all(&dir.join("stems/b_2.wav")).unwrap();
+    assert_eq!(a.frames(), mix.frames());
+    assert_eq!(b.frames(), mix.frames());
+    for c in 0..2 {
+        for i in 0..mix.frames() {
+            let sum = f64::from((a.channel(c)[i] + b.channel(c)[i]) as f32);
+            assert!(
+                (mix.channel(c)[i] - sum).abs() < 1e-7,
+                "channel {c} frame {i}"
+            );
+        }
     }
 }
