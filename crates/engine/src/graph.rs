@@ -79,6 +79,9 @@ struct NodeOut {
     sends: Vec<[Vec<f64>; 2]>,
 }
 
+/// Receives each track's and bus's output block: node index, stereo audio.
+pub type StemSink<'a> = dyn FnMut(usize, &[Vec<f64>; 2]) -> Result<(), EngineError> + 'a;
+
 /// What a render did.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RenderStats {
@@ -507,7 +510,7 @@ impl Mixer {
         &mut self,
         threads: usize,
         mut sink: impl FnMut(&[Vec<f64>; 2]) -> Result<(), EngineError>,
-        mut stems: Option<&mut dyn FnMut(usize, &[Vec<f64>; 2]) -> Result<(), EngineError>>,
+        mut stems: Option<&mut StemSink<'_>>,
     ) -> Result<RenderStats, EngineError> {
         // Each stem is delayed to the master's latency, so it lines up with the mix.
         let mut stem_delays: Vec<DelayLine> = self

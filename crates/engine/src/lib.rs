@@ -16,5 +16,5 @@ pub mod render;
 pub mod strip;
 
 pub use error::EngineError;
-pub use graph::{Mixer, RenderStats};
+pub use graph::{Mixer, RenderStats, StemSink};
 pub use render::{RenderOptions, RenderSummary, render_to_file};

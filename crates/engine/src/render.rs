@@ -12,7 +12,7 @@ use mixmaster_meter::{Meter, MeterOptions, MeterReport};
 use mixmaster_session::LoadedSession;
 
 use crate::error::EngineError;
-use crate::graph::Mixer;
+use crate::graph::{Mixer, StemSink};
 
 /// How to render.
 #[derive(Debug, Clone)]
@@ -107,12 +107,11 @@ pub fn render_to_file(
         }
         Ok(())
     };
-    let stems: Option<&mut dyn FnMut(usize, &[Vec<f64>; 2]) -> Result<(), EngineError>> =
-        if options.stems_dir.is_some() {
-            Some(&mut stem_sink)
-        } else {
-            None
-        };
+    let stems: Option<&mut StemSink<'_>> = if options.stems_dir.is_some() {
+        Some(&mut stem_sink)
+    } else {
+        None
+    };
     let stats = mixer.render_with_stems(
         options.threads,
         |out| {
