@@ -73,6 +73,59 @@ impl FieldPath {
     }
 }
 
+impl FieldPath {
+    /// The path of the innermost field whose value holds byte `offset` of a
+    /// TOML text: names the field of a parse error from its span.
+    pub fn at_offset(text: &str, offset: usize) -> Option<Self> {
+        // Table spans of `[[array]]` entries cover only their header, so
+        // search every field and keep the deepest whose key or value holds
+        // the offset.
+        fn walk_value(
+            v: &DeValue<'_>,
+            offset: usize,
+            path: &mut FieldPath,
+            best: &mut Option<FieldPath>,
+        ) {
+            match v {
+                DeValue::Table(t) => walk_table(t, offset, path, best),
+                DeValue::Array(a) => {
+                    for (i, item) in a.iter().enumerate() {
+                        path.0.push(Segment::Index(i));
+                        if item.span().contains(&offset)
+                            && best.as_ref().is_none_or(|b| b.0.len() < path.0.len())
+                        {
+                            *best = Some(path.clone());
+                        }
+                        walk_value(item.get_ref(), offset, path, best);
+                        path.0.pop();
+                    }
+                }
+                _ => {}
+            }
+        }
+        fn walk_table(
+            t: &DeTable<'_>,
+            offset: usize,
+            path: &mut FieldPath,
+            best: &mut Option<FieldPath>,
+        ) {
+            for (k, v) in t.iter() {
+                path.0.push(Segment::Key(k.get_ref().to_string()));
+                let here = k.span().contains(&offset) || v.span().contains(&offset);
+                if here && best.as_ref().is_none_or(|b| b.0.len() < path.0.len()) {
+                    *best = Some(path.clone());
+                }
+                walk_value(v.get_ref(), offset, path, best);
+                path.0.pop();
+            }
+        }
+        let root = DeTable::parse(text).ok()?;
+        let mut best = None;
+        walk_table(root.get_ref(), offset, &mut FieldPath::root(), &mut best);
+        best
+    }
+}
+
 impl fmt::Display for FieldPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, seg) in self.0.iter().enumerate() {
@@ -89,6 +142,16 @@ impl fmt::Display for FieldPath {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_the_field_at_an_offset() {
+        let text = "[project]\nname = \"x\"\n[[track]]\nname = \"a\"\npan = 2\n";
+        let at = text.find("2\n").unwrap();
+        assert_eq!(
+            FieldPath::at_offset(text, at).unwrap().to_string(),
+            "track[0].pan"
+        );
+    }
 
     #[test]
     fn finds_nested_values() {

@@ -76,7 +76,10 @@ impl LoadedSession {
             SessionError {
                 file: path.to_path_buf(),
                 location: e.span().map(|s| error::location_of(text, s.start)),
-                field: None,
+                field: e
+                    .span()
+                    .and_then(|s| FieldPath::at_offset(text, s.start))
+                    .map(|p| p.to_string()),
                 hint: error::hint_for_serde_message(&message),
                 message,
             }
