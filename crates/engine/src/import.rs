@@ -417,8 +417,7 @@ pub fn classify(name: &str) -> Role {
     } else if has(&["gtr", "guitar", "guit"]) || contains(&["guitar"]) {
         Role::Guitar
     } else if has(&[
-        "keys", "key", "keyboard", "piano", "pno", "synth", "pad", "organ", "rhodes", "wurli",
-        "clav",
+        "keys", "keyboard", "piano", "pno", "synth", "pad", "organ", "rhodes", "wurli", "clav",
     ]) || contains(&["piano", "synth", "rhodes"])
     {
         Role::Keys
@@ -1129,6 +1128,12 @@ pub fn plan(
         warnings.push(format!(
             "the rough mix peaks at {:.2} dBFS, above the {:.1} dBFS ceiling",
             mix.sample_peak_dbfs, options.peak_ceiling_dbfs
+        ));
+    }
+    if mix.duration_s > longest_source_s + 30.0 {
+        warnings.push(format!(
+            "the rough mix lasts {:.1} s, more than the longest stem ({longest_source_s:.1} s) + 30 s",
+            mix.duration_s
         ));
     }
     for t in &tracks {
