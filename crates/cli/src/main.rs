@@ -12,6 +12,7 @@ macro_rules! say {
 
 mod demo;
 mod format;
+mod init_cmd;
 mod meter_cmd;
 mod mix_cmd;
 mod pipeline;
@@ -35,6 +36,8 @@ enum Command {
     Meter(meter_cmd::MeterArgs),
     /// Render a session (stems + session file) to a stereo mix.
     Mix(mix_cmd::MixArgs),
+    /// Import a folder of stems into a new session file with a rough mix.
+    Init(init_cmd::InitArgs),
     /// Print the JSON Schema of session files (for editors and tools).
     Schema,
     /// Generate a demo programme, write it to WAV and FLAC (44.1 kHz/16-bit, dithered) and meter the results.
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
         Command::Demo { out_dir, seconds } => demo::run(&out_dir, seconds),
         Command::Schema => schema(),
         Command::Mix(args) => mix_cmd::run(&args),
+        Command::Init(args) => init_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

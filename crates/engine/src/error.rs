@@ -1,5 +1,7 @@
 //! The engine's error type.
 
+use std::path::PathBuf;
+
 use mixmaster_io::IoError;
 use mixmaster_session::SessionError;
 use thiserror::Error;
@@ -26,4 +28,13 @@ pub enum EngineError {
     /// Anything else about the render.
     #[error("{0}")]
     Render(String),
+    /// A problem with the stems folder or the session file of an import
+    /// (`mixmaster init`), named by its path.
+    #[error("{}: {message}", .path.display())]
+    Import {
+        /// The folder or file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
 }

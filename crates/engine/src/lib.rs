@@ -12,6 +12,7 @@ pub mod delay_line;
 pub mod error;
 pub mod factory;
 pub mod graph;
+pub mod import;
 pub mod render;
 pub mod strip;
 
