@@ -520,6 +520,7 @@ fn a_band_imports_to_a_session_that_renders_a_sensible_rough_mix() {
             format: FileFormat::Wav,
             encoding: Encoding::Float32,
             threads: 2,
+            stems_dir: None,
         },
         |_, _| {},
     )

@@ -116,7 +116,11 @@ fn unknown_field_names_line_column_and_nearest_name() {
     assert!(e.message.contains("gian_db"), "{e}");
     assert_eq!(e.hint.as_deref(), Some("did you mean `gain_db`?"), "{e}");
     assert_eq!(e.field.as_deref(), Some("track[0].gian_db"), "{e}");
-    assert!(e.to_string().starts_with("song.toml:7:1: track[0].gian_db: "), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("song.toml:7:1: track[0].gian_db: "),
+        "{e}"
+    );
 }
 
 #[test]
