@@ -164,7 +164,7 @@ pub struct StripRt {
 }
 
 impl StripRt {
-    /// A strip; call [`StripRt::prepare`] before rendering.
+    /// A strip with its inserts already prepared.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         channels: usize,
