@@ -228,7 +228,9 @@ def cmd_stems(a):
 # Plan: one set of settings per track, from the measured stems
 # --------------------------------------------------------------------------
 
-# Fader target (loudness of the compressed stem in the mix, LUFS) per kind.
+# Fader target (loudness of the compressed stem in the mix, LUFS) per kind,
+# before --mix-offset-db (default -9 dB: the 32-stem sum then peaks near
+# -3 dBFS; sox mixes in 32-bit integers and clips above full scale).
 MIX_LEVEL = {"kick": -27, "bass": -28, "hat": -33, "keys": -31, "snare": -29,
              "lead": -29, "pad": -32, "texture": -35, "perc": -33, "arp": -32}
 HPF_HZ = {"kick": (25, 35), "bass": (30, 40), "hat": (300, 500), "snare": (80, 120),
@@ -672,7 +674,7 @@ if __name__ == "__main__":
     p.add_argument("--mixmaster", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--target-gr-db", type=float, default=5.0)
-    p.add_argument("--mix-offset-db", type=float, default=-3.0)
+    p.add_argument("--mix-offset-db", type=float, default=-9.0)
     p.add_argument("stems", nargs="+")
     p = sub.add_parser("render")
     p.add_argument("--plan", required=True)

@@ -67,9 +67,9 @@ fi
 
 # Times (hyperfine, side by side), one checked render each (loudness, sox
 # clipping), and peak memory, for STEMS and each smaller count of SCALE.
-counts=()
-for n in $SCALE; do [ "$n" -lt "$STEMS" ] && counts+=("$n"); done
-counts+=("$STEMS")
+# The main case first (its check fails early if something is wrong).
+counts=("$STEMS")
+for n in $(printf '%s\n' $SCALE | sort -rn); do [ "$n" -lt "$STEMS" ] && counts+=("$n"); done
 for n in "${counts[@]}"; do
     declare -A cmd=()
     while IFS=$'\t' read -r tool c; do cmd[$tool]=$c; done \
