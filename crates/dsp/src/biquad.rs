@@ -214,6 +214,16 @@ impl BiquadState {
         y
     }
 
+    /// Filters one sample without the denormal flush (the chains flush on a
+    /// grid instead).
+    #[inline]
+    fn step(&mut self, c: &Coefficients, x: f64) -> f64 {
+        let y = c.b0 * x + self.s1;
+        self.s1 = c.b1 * x - c.a1 * y + self.s2;
+        self.s2 = c.b2 * x - c.a2 * y;
+        y
+    }
+
     /// Clears the state.
     pub fn reset(&mut self) {
         *self = Self::default();
@@ -225,6 +235,14 @@ impl BiquadState {
 /// end (see the module docs for why this is safe). The last frame of a
 /// segment uses the end set exactly. Allocates only in
 /// [`new`](Self::new) and [`prepare`](Self::prepare).
+///
+/// **Speed.** A static chain runs two channels at once and every section per
+/// sample, with the state in registers (up to [`FUSED_SECTIONS`] sections
+/// per pass), so the sections' recursions overlap in the pipeline; identity
+/// sections with a zero state are skipped (they would pass their input
+/// unchanged). Denormal protection is a flush of tiny states every
+/// [`FLUSH_FRAMES`] frames counted from the last reset — a fixed grid, so
+/// the output is the same however the signal is cut into blocks.
 #[derive(Debug, Clone)]
 pub struct SectionChain {
     start: Vec<Coefficients>,
@@ -233,7 +251,15 @@ pub struct SectionChain {
     segment_pos: usize,
     /// `channels × sections`, channel-major.
     states: Vec<BiquadState>,
+    /// Frames since the last flush of tiny states.
+    grid_pos: usize,
 }
+
+/// Frames between two flushes of tiny filter states (see [`SectionChain`]).
+pub const FLUSH_FRAMES: usize = 256;
+
+/// Sections one pass of the static kernel keeps in registers.
+pub const FUSED_SECTIONS: usize = 8;
 
 impl SectionChain {
     /// A chain of `sections` identity sections.
@@ -244,6 +270,7 @@ impl SectionChain {
             segment_frames: 0,
             segment_pos: 0,
             states: Vec::new(),
+            grid_pos: 0,
         }
     }
 
@@ -255,6 +282,7 @@ impl SectionChain {
     /// Allocates the state of `channels` channels (cleared).
     pub fn prepare(&mut self, channels: usize) {
         self.states = vec![BiquadState::default(); channels * self.sections()];
+        self.grid_pos = 0;
     }
 
     /// Clears the state and ends any glide at its end set.
@@ -263,6 +291,7 @@ impl SectionChain {
         self.start.copy_from_slice(&self.end);
         self.segment_frames = 0;
         self.segment_pos = 0;
+        self.grid_pos = 0;
     }
 
     /// The set the chain is at or gliding to.
@@ -307,67 +336,230 @@ impl SectionChain {
     /// Filters frames `from..to` of every channel of `block` in place. Within
     /// a glide, `to − from` must not exceed [`segment_left`](Self::segment_left).
     pub fn process(&mut self, block: &mut [&mut [f64]], from: usize, to: usize) {
-        let n_sec = self.end.len();
-        if n_sec == 0 || from >= to {
+        if self.segment_frames == 0 {
+            Self::process_series(std::slice::from_mut(self), block, from, to);
             return;
         }
-        let gliding = self.segment_frames > 0;
-        if !gliding && n_sec <= 64 {
-            // Sample by sample through every section: the sections' recursions
-            // overlap in the pipeline (a section-by-section pass waits on one
-            // recursion at a time). Each section sees the same inputs in the
-            // same order, so the result is identical.
-            for (ch, samples) in block.iter_mut().enumerate() {
-                let states = &mut self.states[ch * n_sec..(ch + 1) * n_sec];
-                let mut active = 0u64;
-                for (s, (state, c)) in states.iter().zip(&self.end).enumerate() {
-                    if !(c.is_identity() && *state == BiquadState::default()) {
-                        active |= 1 << s;
-                    }
-                }
-                if active == 0 {
-                    continue;
-                }
-                for x in &mut samples[from..to] {
-                    let mut v = *x;
-                    for (s, (state, c)) in states.iter_mut().zip(&self.end).enumerate() {
-                        if active & (1 << s) != 0 {
-                            v = state.tick(c, v);
-                        }
-                    }
-                    *x = v;
-                }
+        let mut i = from;
+        while i < to {
+            let n = (to - i).min(FLUSH_FRAMES - self.grid_pos);
+            self.glide_run(block, i, i + n);
+            self.segment_pos += n;
+            self.advance_grid(n);
+            i += n;
+        }
+        if self.segment_pos >= self.segment_frames {
+            self.start.copy_from_slice(&self.end);
+            self.segment_frames = 0;
+            self.segment_pos = 0;
+        }
+    }
+
+    /// Filters frames `from..to` through several static chains in series
+    /// (the bands of an EQ) in one pass: the same result as processing them
+    /// one after the other, faster. Every chain must be static
+    /// ([`segment_left`](Self::segment_left) = 0), prepared for the block's
+    /// channels and processed the same frames since its last reset.
+    pub fn process_series(chains: &mut [Self], block: &mut [&mut [f64]], from: usize, to: usize) {
+        debug_assert!(chains.iter().all(|c| c.segment_frames == 0));
+        let Some(first) = chains.first() else {
+            return;
+        };
+        debug_assert!(chains.iter().all(|c| c.grid_pos == first.grid_pos));
+        let mut i = from;
+        while i < to {
+            let n = (to - i).min(FLUSH_FRAMES - chains[0].grid_pos);
+            static_run(chains, block, i, i + n);
+            chains.iter_mut().for_each(|c| c.advance_grid(n));
+            i += n;
+        }
+    }
+
+    fn advance_grid(&mut self, frames: usize) {
+        self.grid_pos += frames;
+        if self.grid_pos >= FLUSH_FRAMES {
+            self.grid_pos = 0;
+            for s in &mut self.states {
+                s.s1 = flush(s.s1);
+                s.s2 = flush(s.s2);
             }
-            return;
         }
+    }
+
+    /// One run of a glide (within one flush interval): coefficients
+    /// interpolated per sample, section by section.
+    fn glide_run(&mut self, block: &mut [&mut [f64]], from: usize, to: usize) {
+        let n_sec = self.end.len();
+        let inv = 1.0 / self.segment_frames as f64;
         for (ch, samples) in block.iter_mut().enumerate() {
             let states = &mut self.states[ch * n_sec..(ch + 1) * n_sec];
             for (s, state) in states.iter_mut().enumerate() {
                 let (c0, c1) = (self.start[s], self.end[s]);
-                if !gliding {
-                    if c1.is_identity() && *state == BiquadState::default() {
-                        continue;
-                    }
-                    for x in &mut samples[from..to] {
-                        *x = state.tick(&c1, *x);
-                    }
-                } else {
-                    let inv = 1.0 / self.segment_frames as f64;
-                    for (k, x) in samples[from..to].iter_mut().enumerate() {
-                        let t = (self.segment_pos + k + 1) as f64 * inv;
-                        *x = state.tick(&c0.lerp(&c1, t), *x);
-                    }
+                for (k, x) in samples[from..to].iter_mut().enumerate() {
+                    let t = (self.segment_pos + k + 1) as f64 * inv;
+                    *x = state.step(&c0.lerp(&c1, t), *x);
                 }
             }
         }
-        if gliding {
-            self.segment_pos += to - from;
-            if self.segment_pos >= self.segment_frames {
-                self.start.copy_from_slice(&self.end);
-                self.segment_frames = 0;
-                self.segment_pos = 0;
+    }
+}
+
+#[inline]
+fn flush(x: f64) -> f64 {
+    if x.abs() < DENORMAL_FLOOR { 0.0 } else { x }
+}
+
+/// Where a fused section's state lives: chain, section.
+type Slot = (usize, usize);
+
+/// Runs frames `from..to` of `block` through the active sections of
+/// `chains` (static), two channels at a time.
+fn static_run(chains: &mut [SectionChain], block: &mut [&mut [f64]], from: usize, to: usize) {
+    let channels = block.len();
+    let mut ch = 0;
+    while ch < channels {
+        let lanes = if ch + 1 < channels { 2 } else { 1 };
+        let mut coeffs = [Coefficients::IDENTITY; FUSED_SECTIONS];
+        let mut slots: [Slot; FUSED_SECTIONS] = [(0, 0); FUSED_SECTIONS];
+        let mut count = 0;
+        for ci in 0..chains.len() {
+            let n_sec = chains[ci].end.len();
+            for s in 0..n_sec {
+                let chain = &chains[ci];
+                let c = chain.end[s];
+                let idle =
+                    |lane: usize| chain.states[(ch + lane) * n_sec + s] == BiquadState::default();
+                if c.is_identity() && (0..lanes).all(idle) {
+                    continue;
+                }
+                coeffs[count] = c;
+                slots[count] = (ci, s);
+                count += 1;
+                if count == FUSED_SECTIONS {
+                    fused_pass(chains, &coeffs, &slots, count, ch, lanes, block, from, to);
+                    count = 0;
+                }
             }
         }
+        if count > 0 {
+            fused_pass(chains, &coeffs, &slots, count, ch, lanes, block, from, to);
+        }
+        ch += lanes;
+    }
+}
+
+/// Gathers the states of `count` sections for channels `ch..ch + lanes`,
+/// runs the kernel, writes the states back.
+#[allow(clippy::too_many_arguments)]
+fn fused_pass(
+    chains: &mut [SectionChain],
+    coeffs: &[Coefficients; FUSED_SECTIONS],
+    slots: &[Slot; FUSED_SECTIONS],
+    count: usize,
+    ch: usize,
+    lanes: usize,
+    block: &mut [&mut [f64]],
+    from: usize,
+    to: usize,
+) {
+    // [section][lane] = (s1, s2)
+    let mut st = [[(0.0, 0.0); 2]; FUSED_SECTIONS];
+    for k in 0..count {
+        let (ci, s) = slots[k];
+        let n_sec = chains[ci].end.len();
+        for (lane, v) in st[k].iter_mut().enumerate().take(lanes) {
+            let state = chains[ci].states[(ch + lane) * n_sec + s];
+            *v = (state.s1, state.s2);
+        }
+    }
+    if lanes == 2 {
+        let (a, b) = block.split_at_mut(ch + 1);
+        let (x0, x1) = (&mut a[ch][from..to], &mut b[0][from..to]);
+        macro_rules! dispatch2 {
+            ($($n:literal)*) => {
+                match count { $($n => kernel2::<$n>(coeffs, &mut st, x0, x1),)* _ => unreachable!() }
+            };
+        }
+        dispatch2!(1 2 3 4 5 6 7 8);
+    } else {
+        let x0 = &mut block[ch][from..to];
+        macro_rules! dispatch1 {
+            ($($n:literal)*) => {
+                match count { $($n => kernel1::<$n>(coeffs, &mut st, x0),)* _ => unreachable!() }
+            };
+        }
+        dispatch1!(1 2 3 4 5 6 7 8);
+    }
+    for k in 0..count {
+        let (ci, s) = slots[k];
+        let n_sec = chains[ci].end.len();
+        for (lane, v) in st[k].iter().enumerate().take(lanes) {
+            let state = &mut chains[ci].states[(ch + lane) * n_sec + s];
+            (state.s1, state.s2) = *v;
+        }
+    }
+}
+
+/// `N` sections on two channels, sample by sample, state in locals, the two
+/// channels in the lanes of one SIMD register. The arithmetic is
+/// [`BiquadState::step`]'s, term for term (no fused multiply-add).
+#[inline(always)]
+fn kernel2<const N: usize>(
+    coeffs: &[Coefficients; FUSED_SECTIONS],
+    st: &mut [[(f64, f64); 2]; FUSED_SECTIONS],
+    x0: &mut [f64],
+    x1: &mut [f64],
+) {
+    use wide::f64x2;
+    let b0: [f64x2; N] = std::array::from_fn(|k| f64x2::splat(coeffs[k].b0));
+    let b1: [f64x2; N] = std::array::from_fn(|k| f64x2::splat(coeffs[k].b1));
+    let b2: [f64x2; N] = std::array::from_fn(|k| f64x2::splat(coeffs[k].b2));
+    let a1: [f64x2; N] = std::array::from_fn(|k| f64x2::splat(coeffs[k].a1));
+    let a2: [f64x2; N] = std::array::from_fn(|k| f64x2::splat(coeffs[k].a2));
+    let mut s1: [f64x2; N] = std::array::from_fn(|k| f64x2::new([st[k][0].0, st[k][1].0]));
+    let mut s2: [f64x2; N] = std::array::from_fn(|k| f64x2::new([st[k][0].1, st[k][1].1]));
+    for (a, b) in x0.iter_mut().zip(x1.iter_mut()) {
+        let mut v = f64x2::new([*a, *b]);
+        for k in 0..N {
+            let y = b0[k] * v + s1[k];
+            s1[k] = b1[k] * v - a1[k] * y + s2[k];
+            s2[k] = b2[k] * v - a2[k] * y;
+            v = y;
+        }
+        let [ya, yb] = v.to_array();
+        *a = ya;
+        *b = yb;
+    }
+    for k in 0..N {
+        let (p, q) = (s1[k].to_array(), s2[k].to_array());
+        st[k][0] = (p[0], q[0]);
+        st[k][1] = (p[1], q[1]);
+    }
+}
+
+/// `N` sections on one channel (see [`kernel2`]).
+#[inline(always)]
+fn kernel1<const N: usize>(
+    coeffs: &[Coefficients; FUSED_SECTIONS],
+    st: &mut [[(f64, f64); 2]; FUSED_SECTIONS],
+    x0: &mut [f64],
+) {
+    let c: [Coefficients; N] = std::array::from_fn(|k| coeffs[k]);
+    let mut s1: [f64; N] = std::array::from_fn(|k| st[k][0].0);
+    let mut s2: [f64; N] = std::array::from_fn(|k| st[k][0].1);
+    for a in x0.iter_mut() {
+        let mut v = *a;
+        for k in 0..N {
+            let c = &c[k];
+            let y = c.b0 * v + s1[k];
+            s1[k] = c.b1 * v - c.a1 * y + s2[k];
+            s2[k] = c.b2 * v - c.a2 * y;
+            v = y;
+        }
+        *a = v;
+    }
+    for k in 0..N {
+        st[k][0] = (s1[k], s2[k]);
     }
 }
 

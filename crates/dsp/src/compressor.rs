@@ -33,6 +33,7 @@
 
 use mixmaster_core::units::db_to_amplitude;
 use mixmaster_core::{CoreError, Processor};
+use wide::{CmpEq, f64x4};
 
 use crate::dynamics::ballistics::{SmoothBranching, coefficient};
 use crate::dynamics::gain_computer::compressor_gain_db;
@@ -42,6 +43,9 @@ use crate::dynamics::sidechain_filter::Coefficients;
 use crate::dynamics::smoothing::LinearSmoother;
 use crate::dynamics::validate::{fixed, in_range};
 use crate::dynamics::{flush, level_db};
+
+/// Frames between two flushes of a tiny gain-reduction state.
+const FLUSH_FRAMES: usize = 256;
 
 /// Input level whose static gain reduction automatic make-up compensates.
 pub const AUTO_MAKEUP_REFERENCE_DBFS: f64 = 0.0;
@@ -204,6 +208,10 @@ pub struct Compressor {
     key: KeyPath,
     delays: Vec<Delay>,
     latency_frames: usize,
+    /// Per-frame key level, then gain, of the block being processed.
+    scratch: Vec<f64>,
+    /// Frames since the last flush of a tiny reduction state.
+    flush_pos: usize,
 }
 
 impl Compressor {
@@ -227,6 +235,8 @@ impl Compressor {
             key: KeyPath::default(),
             delays: Vec::new(),
             latency_frames: 0,
+            scratch: Vec::new(),
+            flush_pos: 0,
         })
     }
 
@@ -278,54 +288,187 @@ impl Compressor {
         Ok(())
     }
 
-    /// Processes with an optional key (`&[]` = the input is the key).
+    /// Processes with an optional key (`&[]` = the input is the key), in
+    /// passes over the block: key level, gain computer and ballistics (the
+    /// only recursion), gain, then the audio. When no parameter is ramping
+    /// the parameters are constants and a key below the knee skips the
+    /// logarithm (its gain is exactly 0 dB either way).
     fn run(&mut self, block: &mut [&mut [f64]], key: &[&[f64]]) {
         let frames = block.first().map_or(0, |c| c.len());
+        if self.scratch.len() < frames {
+            // Only when a caller exceeds the prepared block size.
+            self.scratch.resize(frames, 0.0);
+        }
+        let ramping = [
+            &self.threshold_db,
+            &self.inv_ratio,
+            &self.knee_db,
+            &self.makeup_db,
+            &self.mix,
+        ]
+        .iter()
+        .any(|s| s.is_ramping());
+        let mut g = std::mem::take(&mut self.scratch);
+        let gains = &mut g[..frames];
+        self.key.peaks(block, key, gains);
+        if ramping {
+            self.gains_ramping(gains);
+        } else {
+            self.gains_static(gains);
+        }
+        for (ch, delay) in block.iter_mut().zip(&mut self.delays) {
+            if delay.is_empty() {
+                for (x, g) in ch.iter_mut().zip(gains.iter()) {
+                    *x *= g;
+                }
+            } else {
+                for (x, g) in ch.iter_mut().zip(gains.iter()) {
+                    *x = delay.push(*x) * g;
+                }
+            }
+        }
+        self.scratch = g;
+    }
+
+    /// Key peaks → gains, parameters constant over the block.
+    fn gains_static(&mut self, gains: &mut [f64]) {
+        let t = self.threshold_db.next_value();
+        let ir = self.inv_ratio.next_value();
+        let w = self.knee_db.next_value();
+        let makeup = if self.options.auto_makeup {
+            -compressor_gain_db(AUTO_MAKEUP_REFERENCE_DBFS, t, ir, w)
+        } else {
+            self.makeup_db.next_value()
+        };
+        let mix = self.mix.next_value();
+        // Below this key amplitude the level is under the knee by far more
+        // than the rounding of the logarithm: the static gain is exactly 0.
+        let quiet = db_to_amplitude(t - 0.5 * w) * (1.0 - 1e-9);
+        let rest_gain = (1.0 - mix) + mix * db_gain(makeup);
+        let peak_detector = self.options.detector == Detector::Peak;
+        for v in gains.iter_mut() {
+            let peak = *v;
+            let level = if peak_detector {
+                peak
+            } else {
+                self.mean_square =
+                    flush(self.rms_coeff * self.mean_square + (1.0 - self.rms_coeff) * peak * peak);
+                self.mean_square.sqrt()
+            };
+            *v = if level < quiet {
+                0.0
+            } else {
+                -compressor_gain_db(level_db(level), t, ir, w)
+            };
+        }
+        self.ballistics(gains);
+        let mut chunks = gains.chunks_exact_mut(4);
+        for c in &mut chunks {
+            if c.iter().all(|&r| r == 0.0) {
+                c.fill(rest_gain);
+                continue;
+            }
+            let r = f64x4::new([c[0], c[1], c[2], c[3]]);
+            let wet = ((f64x4::splat(makeup) - r) * f64x4::splat(DB_TO_LN)).exp();
+            let g = f64x4::splat(1.0 - mix) + f64x4::splat(mix) * wet;
+            let g = r.cmp_eq(f64x4::ZERO).blend(f64x4::splat(rest_gain), g);
+            c.copy_from_slice(&g.to_array());
+        }
+        for v in chunks.into_remainder() {
+            *v = if *v == 0.0 {
+                rest_gain
+            } else {
+                (1.0 - mix) + mix * db_gain(makeup - *v)
+            };
+        }
+    }
+
+    /// The smooth-branching ballistics on the gain reduction in dB:
+    /// targets in, reductions out; updates the maximum. Both branches are
+    /// computed and one is chosen, so the recursion is one multiply-add
+    /// long; a tiny state is flushed to zero every [`FLUSH_FRAMES`] frames
+    /// counted from the last reset (a fixed grid: the result does not depend
+    /// on the block size).
+    fn ballistics(&mut self, v: &mut [f64]) {
+        let (att, rel) = (self.attack_coeff, self.release_coeff);
+        let (att1, rel1) = (1.0 - att, 1.0 - rel);
+        let mut state = self.reduction.value();
+        let mut max = self.max_reduction_db;
+        let mut i = 0;
+        while i < v.len() {
+            let n = (v.len() - i).min(FLUSH_FRAMES - self.flush_pos);
+            for x in &mut v[i..i + n] {
+                let t = *x;
+                let up = att * state + att1 * t;
+                let down = rel * state + rel1 * t;
+                state = if t > state { up } else { down };
+                *x = state;
+            }
+            for x in &v[i..i + n] {
+                max = max.max(*x);
+            }
+            self.flush_pos += n;
+            if self.flush_pos == FLUSH_FRAMES {
+                self.flush_pos = 0;
+                state = flush(state);
+            }
+            i += n;
+        }
+        self.reduction.reset(state);
+        self.max_reduction_db = max;
+    }
+
+    /// Key peaks → gains while a parameter ramps (per-sample values).
+    fn gains_ramping(&mut self, gains: &mut [f64]) {
         let peak_detector = self.options.detector == Detector::Peak;
         let auto_makeup = self.options.auto_makeup;
-        for i in 0..frames {
+        for v in gains.iter_mut() {
             let t = self.threshold_db.next_value();
             let ir = self.inv_ratio.next_value();
             let w = self.knee_db.next_value();
             let manual_makeup = self.makeup_db.next_value();
             let mix = self.mix.next_value();
-
-            let peak = self.key.peak(i, block, key);
-            let x_db = if peak_detector {
-                level_db(peak)
+            let peak = *v;
+            let level = if peak_detector {
+                peak
             } else {
                 self.mean_square =
                     flush(self.rms_coeff * self.mean_square + (1.0 - self.rms_coeff) * peak * peak);
-                level_db(self.mean_square.sqrt())
+                self.mean_square.sqrt()
             };
-            let target = -compressor_gain_db(x_db, t, ir, w);
-            let reduction =
-                self.reduction
-                    .next_value(target, self.attack_coeff, self.release_coeff);
-            self.max_reduction_db = self.max_reduction_db.max(reduction);
-
+            *v = -compressor_gain_db(level_db(level), t, ir, w);
+            self.ballistics(std::slice::from_mut(v));
+            let reduction = *v;
             let makeup = if auto_makeup {
                 -compressor_gain_db(AUTO_MAKEUP_REFERENCE_DBFS, t, ir, w)
             } else {
                 manual_makeup
             };
-            let wet = db_to_amplitude(makeup - reduction);
-            let gain = (1.0 - mix) + mix * wet;
-            for (ch, delay) in block.iter_mut().zip(&mut self.delays) {
-                ch[i] = delay.push(ch[i]) * gain;
-            }
+            *v = (1.0 - mix) + mix * db_gain(makeup - reduction);
         }
     }
+}
+
+/// dB to the natural logarithm of an amplitude: ln 10 / 20.
+const DB_TO_LN: f64 = std::f64::consts::LN_10 / 20.0;
+
+/// Amplitude of a gain in dB, `e^(dB·ln10/20)`, by the same polynomial as
+/// the four-lane path (so a frame's gain does not depend on where the block
+/// boundaries fall).
+#[inline]
+fn db_gain(db: f64) -> f64 {
+    (f64x4::splat(db) * f64x4::splat(DB_TO_LN)).exp().to_array()[0]
 }
 
 impl Processor for Compressor {
     fn prepare(
         &mut self,
         sample_rate_hz: u32,
-        _max_block_frames: usize,
+        max_block_frames: usize,
         channels: usize,
     ) -> Result<(), CoreError> {
         self.check_rate(sample_rate_hz)?;
+        self.scratch = vec![0.0; max_block_frames];
         self.sample_rate_hz = sample_rate_hz;
         self.latency_frames = lookahead::frames(self.options.lookahead_ms, sample_rate_hz);
         self.delays = (0..channels)
@@ -370,6 +513,7 @@ impl Processor for Compressor {
         }
         self.mean_square = 0.0;
         self.reduction.reset(0.0);
+        self.flush_pos = 0;
         self.max_reduction_db = 0.0;
         self.key.reset();
         self.delays.iter_mut().for_each(Delay::reset);

@@ -27,5 +27,6 @@ pub(crate) fn flush(x: f64) -> f64 {
 /// finite level (far below every threshold a user can set).
 #[inline]
 pub(crate) fn level_db(amplitude: f64) -> f64 {
-    20.0 * amplitude.max(1e-20).log10()
+    // 20·log10(a) as ln(a)·20/ln 10: the natural logarithm is cheaper.
+    amplitude.max(1e-20).ln() * (20.0 / std::f64::consts::LN_10)
 }

@@ -272,7 +272,6 @@ struct BandState {
     log_freq: LinearSmoother,
     gain_db: LinearSmoother,
     log_q: LinearSmoother,
-    chain: SectionChain,
 }
 
 impl BandState {
@@ -283,7 +282,6 @@ impl BandState {
             log_freq: LinearSmoother::new(f.log2(), ramp),
             gain_db: LinearSmoother::new(g, ramp),
             log_q: LinearSmoother::new(q.ln(), ramp),
-            chain: SectionChain::new(2),
         }
     }
 
@@ -301,10 +299,16 @@ impl BandState {
             .design(sample_rate_hz)
     }
 
-    fn process(&mut self, block: &mut [&mut [f64]], frames: usize, sample_rate_hz: f64) {
+    fn process(
+        &mut self,
+        chain: &mut SectionChain,
+        block: &mut [&mut [f64]],
+        frames: usize,
+        sample_rate_hz: f64,
+    ) {
         let mut i = 0;
         while i < frames {
-            if self.chain.segment_left() == 0 && self.ramping() {
+            if chain.segment_left() == 0 && self.ramping() {
                 let left = self
                     .log_freq
                     .remaining()
@@ -315,15 +319,15 @@ impl BandState {
                 self.gain_db.advance(len);
                 self.log_q.advance(len);
                 let design = self.current_design(sample_rate_hz);
-                self.chain.glide_to(&design, len);
+                chain.glide_to(&design, len);
             }
-            let left = self.chain.segment_left();
+            let left = chain.segment_left();
             let n = if left > 0 {
                 left.min(frames - i)
             } else {
                 frames - i
             };
-            self.chain.process(block, i, i + n);
+            chain.process(block, i, i + n);
             i += n;
         }
     }
@@ -335,6 +339,8 @@ pub struct Eq {
     options: EqOptions,
     sample_rate_hz: f64,
     bands: Vec<BandState>,
+    /// The sections of each band (two per band), in band order.
+    chains: Vec<SectionChain>,
 }
 
 impl Eq {
@@ -355,10 +361,12 @@ impl Eq {
             .iter()
             .map(|&b| BandState::new(b, 1))
             .collect();
+        let chains = options.bands.iter().map(|_| SectionChain::new(2)).collect();
         Ok(Self {
             options,
             sample_rate_hz: 48_000.0,
             bands,
+            chains,
         })
     }
 
@@ -370,14 +378,14 @@ impl Eq {
     /// Digital sections of band `index` at its target setting (valid after
     /// `prepare`).
     pub fn band_sections(&self, index: usize) -> Option<&[Coefficients]> {
-        self.bands.get(index).map(|b| b.chain.target())
+        self.chains.get(index).map(SectionChain::target)
     }
 
     /// All digital sections in series (for response plots and tests).
     pub fn sections(&self) -> Vec<Coefficients> {
-        self.bands
+        self.chains
             .iter()
-            .flat_map(|b| b.chain.target().iter().copied())
+            .flat_map(|c| c.target().iter().copied())
             .collect()
     }
 
@@ -406,32 +414,36 @@ impl Processor for Eq {
         check_sample_rate(sample_rate_hz)?;
         self.sample_rate_hz = f64::from(sample_rate_hz);
         let ramp = ramp_frames(self.options.smoothing_ms, sample_rate_hz);
-        for state in &mut self.bands {
+        for (state, chain) in self.bands.iter_mut().zip(&mut self.chains) {
             let band = state.band;
             *state = BandState::new(band, ramp);
-            state.chain.prepare(channels);
-            state.chain.set_immediate(&band.design(self.sample_rate_hz));
+            chain.prepare(channels);
+            chain.set_immediate(&band.design(self.sample_rate_hz));
         }
         Ok(())
     }
 
     fn process(&mut self, block: &mut [&mut [f64]]) {
         let frames = block.first().map_or(0, |c| c.len());
-        for band in &mut self.bands {
-            band.process(block, frames, self.sample_rate_hz);
+        let idle = |(b, c): (&BandState, &SectionChain)| !b.ramping() && c.segment_left() == 0;
+        if self.bands.iter().zip(&self.chains).all(idle) {
+            // Every band static: all sections in one pass.
+            SectionChain::process_series(&mut self.chains, block, 0, frames);
+            return;
+        }
+        for (band, chain) in self.bands.iter_mut().zip(&mut self.chains) {
+            band.process(chain, block, frames, self.sample_rate_hz);
         }
     }
 
     fn reset(&mut self) {
-        for state in &mut self.bands {
+        for (state, chain) in self.bands.iter_mut().zip(&mut self.chains) {
             let (f, g, q) = state.band.values();
             state.log_freq.set_immediate(f.log2());
             state.gain_db.set_immediate(g);
             state.log_q.set_immediate(q.ln());
-            state
-                .chain
-                .set_immediate(&state.band.design(self.sample_rate_hz));
-            state.chain.reset();
+            chain.set_immediate(&state.band.design(self.sample_rate_hz));
+            chain.reset();
         }
     }
 

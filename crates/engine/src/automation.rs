@@ -102,6 +102,12 @@ impl GainSmoother {
         self.coefficient
     }
 
+    /// True when the smoother rests exactly at `target`: smoothing a
+    /// constant `target` then returns it unchanged.
+    pub fn is_settled_at(&self, target: f64) -> bool {
+        self.state == target
+    }
+
     /// Smooths `targets` in place.
     pub fn process(&mut self, targets: &mut [f64]) {
         for t in targets {

@@ -220,10 +220,27 @@ impl ClipPlayer {
             )));
         }
         let offset = (from - block_start) as usize;
-        for k in 0..count {
+        // Between the fades the envelope is the clip gain: no per-frame
+        // evaluation there (the same values, computed once).
+        let plain_from = self.plan.start + self.plan.fade_in.frames;
+        let plain_to = self.plan.end().saturating_sub(self.plan.fade_out.frames);
+        let (p0, p1) = (from.max(plain_from), to.min(plain_to));
+        let (plain_a, plain_b) = if p0 < p1 {
+            ((p0 - from) as usize, (p1 - from) as usize)
+        } else {
+            (count, count)
+        };
+        for k in (0..plain_a).chain(plain_b..count) {
             let g = self.plan.envelope(from + k as u64);
             for (c, o) in out.iter_mut().enumerate() {
                 o[offset + k] += g * self.fifo[c][self.fifo_start + k];
+            }
+        }
+        let g = self.plan.gain;
+        for (c, o) in out.iter_mut().enumerate() {
+            let src = &self.fifo[c][self.fifo_start + plain_a..self.fifo_start + plain_b];
+            for (o, x) in o[offset + plain_a..offset + plain_b].iter_mut().zip(src) {
+                *o += g * x;
             }
         }
         self.fifo_start += count;

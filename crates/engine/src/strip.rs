@@ -288,12 +288,6 @@ impl StripRt {
             v.resize(n, 0.0);
         }
         let mute = self.mute;
-        self.gain_db.fill_with(
-            start,
-            gain,
-            |db| if mute { 0.0 } else { db_to_amplitude(db) },
-        );
-        self.fader.process(gain);
         let (channels, law) = (self.channels, self.pan_law_db);
         let pan_law = move |p: f64| {
             if channels == 1 {
@@ -302,23 +296,66 @@ impl StripRt {
                 balance_gains(p)
             }
         };
-        self.pan.fill_pair(start, pan_l, pan_r, pan_law);
-        self.width.fill_with(start, width, |w| w);
-
-        // Mono sources feed both sides through the pan law; stereo sources
-        // through the balance.
         let right_in = if channels == 1 { 0 } else { 1 };
-        for i in 0..n {
-            let (mut l, mut r) = (input[0][i] * pan_l[i], input[right_in][i] * pan_r[i]);
-            let w = width[i];
-            if w != 1.0 {
-                let m = 0.5 * (l + r);
-                let s = 0.5 * (l - r) * w;
-                l = m + s;
-                r = m - s;
+        // Fader settled, pan and width fixed: the same products with
+        // constants, without the per-frame arrays (unless a send needs them).
+        let constants = match (&self.gain_db, &self.pan, &self.width) {
+            (Value::Constant(db), Value::Constant(p), Value::Constant(w)) => {
+                let g = if mute { 0.0 } else { db_to_amplitude(*db) };
+                self.fader.is_settled_at(g).then(|| {
+                    let (pl, pr) = pan_law(*p);
+                    (g, pl, pr, *w)
+                })
             }
-            main[0][i] = l * gain[i];
-            main[1][i] = r * gain[i];
+            _ => None,
+        };
+        if let Some((g, pl, pr, w)) = constants {
+            let [main_l, main_r] = main;
+            let (in_l, in_r) = (&input[0][..n], &input[right_in][..n]);
+            let (out_l, out_r) = (&mut main_l[..n], &mut main_r[..n]);
+            if w == 1.0 {
+                for i in 0..n {
+                    out_l[i] = in_l[i] * pl * g;
+                    out_r[i] = in_r[i] * pr * g;
+                }
+            } else {
+                for i in 0..n {
+                    let (l, r) = (in_l[i] * pl, in_r[i] * pr);
+                    let m = 0.5 * (l + r);
+                    let s = 0.5 * (l - r) * w;
+                    out_l[i] = (m + s) * g;
+                    out_r[i] = (m - s) * g;
+                }
+            }
+            if !self.sends.is_empty() {
+                gain.fill(g);
+                pan_l.fill(pl);
+                pan_r.fill(pr);
+            }
+        } else {
+            self.gain_db.fill_with(
+                start,
+                gain,
+                |db| if mute { 0.0 } else { db_to_amplitude(db) },
+            );
+            self.fader.process(gain);
+            self.pan.fill_pair(start, pan_l, pan_r, pan_law);
+            self.width.fill_with(start, width, |w| w);
+
+            // Mono sources feed both sides through the pan law; stereo sources
+            // through the balance.
+            for i in 0..n {
+                let (mut l, mut r) = (input[0][i] * pan_l[i], input[right_in][i] * pan_r[i]);
+                let w = width[i];
+                if w != 1.0 {
+                    let m = 0.5 * (l + r);
+                    let s = 0.5 * (l - r) * w;
+                    l = m + s;
+                    r = m - s;
+                }
+                main[0][i] = l * gain[i];
+                main[1][i] = r * gain[i];
+            }
         }
         for (send, out) in self.sends.iter_mut().zip(sends.iter_mut()) {
             send.level_db.fill_with(

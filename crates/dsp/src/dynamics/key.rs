@@ -40,6 +40,35 @@ impl KeyPath {
         self.key_states.iter_mut().for_each(Biquad::reset);
     }
 
+    /// Linked peaks of a whole block into `out` (as long as the block):
+    /// the same values as [`KeyPath::peak`] frame by frame, a channel at a
+    /// time (the maximum does not depend on the order).
+    pub(crate) fn peaks(&mut self, input: &[&mut [f64]], key: &[&[f64]], out: &mut [f64]) {
+        out.fill(0.0);
+        let hpf = self.hpf;
+        let mut take = |ch: &[f64], state: &mut Biquad| match &hpf {
+            Some(c) => {
+                for (o, &x) in out.iter_mut().zip(ch) {
+                    *o = o.max(state.process(c, x).abs());
+                }
+            }
+            None => {
+                for (o, &x) in out.iter_mut().zip(ch) {
+                    *o = o.max(x.abs());
+                }
+            }
+        };
+        if key.is_empty() {
+            for (ch, state) in input.iter().zip(&mut self.input_states) {
+                take(ch, state);
+            }
+        } else {
+            for (ch, state) in key.iter().zip(&mut self.key_states) {
+                take(ch, state);
+            }
+        }
+    }
+
     /// Linked peak of frame `i`: the largest |key| over channels, after the
     /// optional high-pass. `key` empty means the input is the key.
     #[inline]

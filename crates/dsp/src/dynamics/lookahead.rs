@@ -18,6 +18,11 @@ impl Delay {
         }
     }
 
+    /// True for a zero-length delay (the input passes unchanged).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.buffer.is_empty()
+    }
+
     /// Pushes `x` and returns the sample from `frames` samples ago.
     #[inline]
     pub(crate) fn push(&mut self, x: f64) -> f64 {
