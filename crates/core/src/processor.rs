@@ -52,6 +52,13 @@ pub trait Processor: Send {
         })
     }
 
+    /// The processor as `Any`, so a host that knows a concrete type can
+    /// reach it (the mixer fuses consecutive static filters into one pass).
+    /// `None` by default.
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        None
+    }
+
     /// Channels of key signal this processor reads (a compressor's external
     /// sidechain); 0 when it has no sidechain input.
     fn sidechain_channels(&self) -> usize {

@@ -389,6 +389,17 @@ impl Eq {
             .collect()
     }
 
+    /// The bands' sections when nothing is ramping or gliding (a host may
+    /// then run them fused with others: [`SectionChain::process_series`]).
+    pub fn static_chains(&mut self) -> Option<&mut [SectionChain]> {
+        let idle = self
+            .bands
+            .iter()
+            .zip(&self.chains)
+            .all(|(b, c)| !b.ramping() && c.is_static());
+        idle.then_some(self.chains.as_mut_slice())
+    }
+
     fn parameter_names(&self) -> String {
         let mut v = Vec::new();
         for (i, b) in self.bands.iter().enumerate() {
@@ -425,10 +436,9 @@ impl Processor for Eq {
 
     fn process(&mut self, block: &mut [&mut [f64]]) {
         let frames = block.first().map_or(0, |c| c.len());
-        let idle = |(b, c): (&BandState, &SectionChain)| !b.ramping() && c.segment_left() == 0;
-        if self.bands.iter().zip(&self.chains).all(idle) {
+        if let Some(chains) = self.static_chains() {
             // Every band static: all sections in one pass.
-            SectionChain::process_series(&mut self.chains, block, 0, frames);
+            SectionChain::process_series(chains, block, 0, frames);
             return;
         }
         for (band, chain) in self.bands.iter_mut().zip(&mut self.chains) {
@@ -449,6 +459,10 @@ impl Processor for Eq {
 
     fn tail_frames(&self) -> usize {
         decay_frames(&self.sections(), TAIL_DECAY_DB)
+    }
+
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
 
     fn set_parameter(&mut self, name: &str, value: f64) -> Result<(), CoreError> {

@@ -264,6 +264,13 @@ impl Filter {
         self.chain.target()
     }
 
+    /// The filter's sections when nothing is ramping or gliding (a host may
+    /// then run them fused with others: [`SectionChain::process_series`]).
+    pub fn static_chain(&mut self) -> Option<&mut SectionChain> {
+        let idle = !self.log_freq.is_ramping() && !self.log_q.is_ramping();
+        (idle && self.chain.is_static()).then_some(&mut self.chain)
+    }
+
     fn design_now(&mut self) {
         let freq = self.log_freq.current().exp2();
         let q = self.log_q.current().exp();
@@ -330,6 +337,10 @@ impl Processor for Filter {
 
     fn tail_frames(&self) -> usize {
         decay_frames(self.chain.target(), TAIL_DECAY_DB)
+    }
+
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
 
     fn set_parameter(&mut self, name: &str, value: f64) -> Result<(), CoreError> {

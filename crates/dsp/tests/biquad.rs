@@ -127,7 +127,7 @@ fn reference(sections: &[Coefficients], input: &[f64]) -> Vec<f64> {
         let (mut s1, mut s2) = (0.0, 0.0);
         for x in &mut out {
             let y = c.b0 * *x + s1;
-            s1 = c.b1 * *x - c.a1 * y + s2;
+            s1 = (c.b1 * *x + s2) - c.a1 * y;
             s2 = c.b2 * *x - c.a2 * y;
             *x = y;
         }

@@ -4,6 +4,7 @@
 
 use mixmaster_core::Processor;
 use mixmaster_core::units::db_to_amplitude;
+use mixmaster_dsp::{Eq, Filter, SectionChain};
 
 use crate::automation::{GainSmoother, Lane};
 use crate::delay_line::DelayLine;
@@ -111,6 +112,53 @@ pub struct InsertRt {
     pub sidechain: Option<usize>,
     /// Automated parameters.
     pub lanes: Vec<(String, Lane)>,
+}
+
+/// Runs the leading inserts of `inserts` that are static filters or EQs
+/// (no automation, no bypass, no key, nothing gliding) as one chain of
+/// sections — the same arithmetic as one after the other, with the
+/// sections' recursions overlapping in the pipeline. Returns how many
+/// inserts it processed: 0 when fewer than two qualify.
+fn fuse_filters(
+    inserts: &mut [InsertRt],
+    keys: &[Option<[&[f64]; 2]>],
+    input: &mut [Vec<f64>],
+) -> usize {
+    fn fusable(insert: &InsertRt, key: Option<&Option<[&[f64]; 2]>>) -> bool {
+        insert.bypass.is_none() && insert.lanes.is_empty() && key.is_none_or(|k| k.is_none())
+    }
+    let mut chains: Vec<&mut SectionChain> = Vec::new();
+    let mut count = 0;
+    for (i, insert) in inserts.iter_mut().enumerate() {
+        if !fusable(insert, keys.get(i)) {
+            break;
+        }
+        let Some(any) = insert.processor.as_any_mut() else {
+            break;
+        };
+        if any.is::<Filter>() {
+            let filter = any.downcast_mut::<Filter>().expect("checked type");
+            match filter.static_chain() {
+                Some(chain) => chains.push(chain),
+                None => break,
+            }
+        } else if let Some(eq) = any.downcast_mut::<Eq>() {
+            match eq.static_chains() {
+                Some(c) => chains.extend(c.iter_mut()),
+                None => break,
+            }
+        } else {
+            break;
+        }
+        count += 1;
+    }
+    if count < 2 {
+        return 0;
+    }
+    let frames = input.first().map_or(0, Vec::len);
+    let mut block: Vec<&mut [f64]> = input.iter_mut().map(|c| c.as_mut_slice()).collect();
+    SectionChain::process_series(&mut chains, &mut block, 0, frames);
+    count
 }
 
 impl std::fmt::Debug for InsertRt {
@@ -235,7 +283,16 @@ impl StripRt {
                 }
             }
         }
-        for (k, insert) in self.inserts.iter_mut().enumerate() {
+        let mut k = 0;
+        while k < self.inserts.len() {
+            let fused = fuse_filters(&mut self.inserts[k..], key.get(k..).unwrap_or(&[]), input);
+            if fused > 0 {
+                k += fused;
+                continue;
+            }
+            let insert = &mut self.inserts[k];
+            k += 1;
+            let k = k - 1;
             let mut block: Vec<&mut [f64]> = input.iter_mut().map(|c| c.as_mut_slice()).collect();
             if let Some(delay) = insert.bypass.as_mut() {
                 delay.process(&mut block);
