@@ -57,3 +57,12 @@ pub use deesser::{DeEsser, DeEsserDetector, DeEsserOptions};
 pub use gate::{Gate, GateOptions};
 pub use oversampling::Oversampler;
 pub use saturation::{Saturation, SaturationOptions};
+
+// Crossovers, multiband compressor and stereo imager (branch multiband).
+pub mod crossover;
+pub mod imager;
+pub mod multiband;
+
+pub use crossover::{BandBuffers, Crossover, CrossoverKind, CrossoverOptions};
+pub use imager::{Imager, ImagerOptions};
+pub use multiband::{BandOptions, Multiband, MultibandOptions};
