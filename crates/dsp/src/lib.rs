@@ -57,3 +57,8 @@ pub use deesser::{DeEsser, DeEsserDetector, DeEsserOptions};
 pub use gate::{Gate, GateOptions};
 pub use oversampling::Oversampler;
 pub use saturation::{Saturation, SaturationOptions};
+
+// True-peak limiter (branch limiter).
+pub mod limiter;
+
+pub use limiter::{AttackShape, Character, Limiter, LimiterOptions};
