@@ -530,7 +530,7 @@ mod tests {
                 assert!(*a <= 0.5);
             }
         }
-        assert!(skipped.iter().any(|&v| v == 0.0));
+        assert!(skipped.contains(&0.0));
         assert!(skipped.iter().any(|&v| v > 0.5));
         // Blocks of 7 with the buffers shifted as the limiter does.
         let mut det = PeakDetector::new(8, 7, 48_000);
@@ -547,10 +547,4 @@ mod tests {
         }
         assert!(got == full);
     }
-}
-
-/// The unfolded phases, for tests elsewhere in the crate.
-#[cfg(test)]
-pub(crate) fn nyquist_phases_for_tests(l: usize, j: usize, beta: f64) -> Vec<Vec<f64>> {
-    nyquist_phases(l, j, beta)
 }
