@@ -797,3 +797,36 @@ fn blocks_longer_than_prepared_are_processed_in_pieces() {
     l.process(&mut block);
     assert!(out == reference);
 }
+
+/// Writes the limited test signals (ceiling −1, drive +12) as interleaved
+/// f64 files into `$LIMITER_DUMP` so ffmpeg can measure them:
+/// `LIMITER_DUMP=/tmp/x cargo test --release -p mixmaster-dsp --test limiter -- --ignored`,
+/// then `ffmpeg -f f64le -ar RATE -ac 2 -i FILE -af ebur128=peak=true -f null -`.
+#[test]
+#[ignore]
+fn dump_for_ffmpeg() {
+    let Ok(dir) = std::env::var("LIMITER_DUMP") else {
+        return;
+    };
+    let abrupt: Signal = ("abrupt sweep", abrupt_sweep);
+    for fs in [44_100, 48_000, 96_000] {
+        for (name, make) in SIGNALS.into_iter().chain([abrupt]) {
+            let options = LimiterOptions {
+                gain_db: 12.0,
+                ..LimiterOptions::default()
+            };
+            let out = limit(options, fs, &make(fs), 1024);
+            let mut bytes = Vec::new();
+            for i in 0..out[0].len() {
+                for c in &out {
+                    bytes.extend_from_slice(&c[i].to_le_bytes());
+                }
+            }
+            let file: String = name
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            std::fs::write(format!("{dir}/{file}_{fs}.f64"), bytes).unwrap();
+        }
+    }
+}
