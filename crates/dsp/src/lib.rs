@@ -66,3 +66,8 @@ pub mod multiband;
 pub use crossover::{BandBuffers, Crossover, CrossoverKind, CrossoverOptions};
 pub use imager::{Imager, ImagerOptions};
 pub use multiband::{BandOptions, Multiband, MultibandOptions};
+
+// True-peak limiter (branch limiter).
+pub mod limiter;
+
+pub use limiter::{AttackShape, Character, Limiter, LimiterOptions};
