@@ -2,6 +2,8 @@
 //! fields (all optional) over the processor's defaults; every range is
 //! checked by the processor itself, and its error names the field.
 
+use std::path::{Path, PathBuf};
+
 use mixmaster_core::{AudioBuffer, CoreError, Processor};
 use mixmaster_dsp::compressor::Detector;
 use mixmaster_dsp::eq::DEFAULT_SHELF_Q;
@@ -9,17 +11,32 @@ use mixmaster_dsp::saturation::Character;
 use mixmaster_dsp::{
     Band, Compressor, CompressorOptions, Convolution, ConvolutionOptions, DeEsser, DeEsserOptions,
     Delay, DelayOptions, Eq, EqOptions, Filter, FilterKind, FilterOptions, Gate, GateOptions,
-    NoteValue, Reverb, ReverbOptions, Saturation, SaturationOptions, Utility, UtilityOptions,
+    NoteValue, Reverb, ReverbOptions, BandOptions, CrossoverKind, Imager, ImagerOptions, Multiband,
+    MultibandOptions, Saturation, SaturationOptions, Utility, UtilityOptions,
 };
 use mixmaster_io::{Resampler, read_all};
 use mixmaster_session::EqBand;
-use mixmaster_session::{LoadedSession, ProcessorSpec};
+use mixmaster_session::ProcessorSpec;
+
+/// `relative` against `base` (an absolute name stays as it is).
+fn resolve(base: &Path, relative: &str) -> PathBuf {
+    let p = Path::new(relative);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
 
 /// What the factory needs to know about the render.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
-    /// The session (to resolve files such as impulse responses).
-    pub session: &'a LoadedSession,
+    /// Sample rate of the render.
+    pub sample_rate_hz: u32,
+    /// Tempo for note-valued delays.
+    pub tempo_bpm: f64,
+    /// Folder that relative file names (impulse responses) start from.
+    pub base_dir: &'a Path,
     /// Largest block.
     pub max_block_frames: usize,
     /// Channels of the strip.
@@ -63,10 +80,30 @@ fn set<T: Copy>(target: &mut T, value: Option<T>) {
     }
 }
 
+fn crossover_kind(field: &str, name: &str) -> Result<CrossoverKind, BuildError> {
+    CrossoverKind::from_name(name).ok_or_else(|| BuildError {
+        field: Some(field.into()),
+        message: format!(
+            "'{name}' is not a crossover: expected \"lr2\", \"lr4\", \"lr8\" or \"linear_phase\""
+        ),
+    })
+}
+
+fn band_options(b: &mixmaster_session::MultibandBandSpec) -> BandOptions {
+    let mut o = BandOptions::default();
+    set(&mut o.threshold_db, b.threshold_db);
+    set(&mut o.ratio, b.ratio);
+    set(&mut o.knee_db, b.knee_db);
+    set(&mut o.attack_ms, b.attack_ms);
+    set(&mut o.release_ms, b.release_ms);
+    set(&mut o.makeup_db, b.makeup_db);
+    set(&mut o.bypass, b.bypass);
+    o
+}
+
 /// Builds and prepares the processor of one insert.
 pub fn build(spec: &ProcessorSpec, ctx: &Context<'_>) -> Result<Box<dyn Processor>, BuildError> {
-    let session = &ctx.session.session;
-    let rate = session.project.sample_rate_hz;
+    let rate = ctx.sample_rate_hz;
     let mut processor: Box<dyn Processor> = match spec {
         ProcessorSpec::Hpf(f) | ProcessorSpec::Lpf(f) => {
             let kind = if matches!(spec, ProcessorSpec::Hpf(_)) {
@@ -147,6 +184,44 @@ pub fn build(spec: &ProcessorSpec, ctx: &Context<'_>) -> Result<Box<dyn Processo
             set(&mut o.phase_q, u.phase_q);
             Box::new(Utility::new(o)?)
         }
+        ProcessorSpec::Multiband(m) => {
+            let mut o = MultibandOptions::default();
+            if let Some(k) = &m.crossover {
+                o.crossover = crossover_kind("crossover", k)?;
+            }
+            if let Some(hz) = &m.crossover_hz {
+                o.crossover_hz.clone_from(hz);
+                // Band settings follow the band count unless given.
+                o.bands = vec![BandOptions::default(); hz.len() + 1];
+            }
+            if let Some(bands) = &m.bands {
+                o.bands = bands.iter().map(band_options).collect();
+            }
+            set(&mut o.mid_side, m.mid_side);
+            if let Some(bands) = &m.side_bands {
+                o.side_bands = bands.iter().map(band_options).collect();
+            }
+            set(&mut o.mix, m.mix);
+            Box::new(Multiband::new(o)?)
+        }
+        ProcessorSpec::Imager(m) => {
+            let mut o = ImagerOptions::default();
+            if let Some(k) = &m.crossover {
+                o.crossover = crossover_kind("crossover", k)?;
+            }
+            if let Some(hz) = &m.crossover_hz {
+                o.crossover_hz.clone_from(hz);
+                o.widths = vec![1.0; hz.len() + 1];
+            }
+            if let Some(w) = &m.widths {
+                o.widths.clone_from(w);
+            }
+            o.mono_below_hz = m.mono_below_hz;
+            if let Some(k) = &m.mono_crossover {
+                o.mono_crossover = crossover_kind("mono_crossover", k)?;
+            }
+            Box::new(Imager::new(o)?)
+        }
         ProcessorSpec::Compressor(c) => {
             let mut o = CompressorOptions::default();
             set(&mut o.threshold_db, c.threshold_db);
@@ -207,7 +282,7 @@ pub fn build(spec: &ProcessorSpec, ctx: &Context<'_>) -> Result<Box<dyn Processo
         }
         ProcessorSpec::Delay(d) => {
             let mut o = DelayOptions {
-                tempo_bpm: session.project.tempo_bpm,
+                tempo_bpm: ctx.tempo_bpm,
                 ..DelayOptions::default()
             };
             set(&mut o.time_ms, d.time_ms);
@@ -236,7 +311,7 @@ pub fn build(spec: &ProcessorSpec, ctx: &Context<'_>) -> Result<Box<dyn Processo
             Box::new(Reverb::new(o)?)
         }
         ProcessorSpec::Convolution(c) => {
-            let path = ctx.session.resolve(&c.ir);
+            let path = resolve(ctx.base_dir, &c.ir);
             let (info, ir) = read_all(&path).map_err(|e| BuildError {
                 field: Some("ir".into()),
                 message: e.to_string(),

@@ -731,7 +731,9 @@ fn build_strip(
 ) -> Result<StripRt, EngineError> {
     let rate = loaded.session.project.sample_rate_hz;
     let ctx = Context {
-        session: loaded,
+        sample_rate_hz: rate,
+        tempo_bpm: loaded.session.project.tempo_bpm,
+        base_dir: loaded.path.parent().unwrap_or(std::path::Path::new("")),
         max_block_frames: BLOCK_FRAMES,
         channels,
     };
@@ -830,5 +832,7 @@ fn serde_kind(p: &ProcessorSpec) -> &'static str {
         ProcessorSpec::Convolution(_) => "convolution",
         ProcessorSpec::Gain(_) => "gain",
         ProcessorSpec::Utility(_) => "utility",
+        ProcessorSpec::Multiband(_) => "multiband",
+        ProcessorSpec::Imager(_) => "imager",
     }
 }

@@ -441,6 +441,10 @@ pub enum ProcessorSpec {
     Gain(GainSpec),
     /// Utility: mono, width, polarity, phase rotation.
     Utility(UtilitySpec),
+    /// Multiband compressor (2–5 bands on Linkwitz–Riley crossovers).
+    Multiband(MultibandSpec),
+    /// Stereo imager: width per band, mono below a frequency.
+    Imager(ImagerSpec),
 }
 
 impl ProcessorSpec {
@@ -459,7 +463,82 @@ impl ProcessorSpec {
         "convolution",
         "gain",
         "utility",
+        "multiband",
+        "imager",
     ];
+}
+
+/// One band of `multiband` (fields left out take the band defaults:
+/// threshold −20 dB, ratio 2, knee 6 dB, attack 10 ms, release 100 ms).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MultibandBandSpec {
+    /// Threshold in dBFS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold_db: Option<f64>,
+    /// Ratio (1 = no compression).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratio: Option<f64>,
+    /// Soft-knee width in dB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub knee_db: Option<f64>,
+    /// Attack time in ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attack_ms: Option<f64>,
+    /// Release time in ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_ms: Option<f64>,
+    /// Make-up gain in dB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub makeup_db: Option<f64>,
+    /// Band passes uncompressed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bypass: Option<bool>,
+}
+
+/// `multiband`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MultibandSpec {
+    /// Crossover: "lr2", "lr4" (default), "lr8" or "linear_phase".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crossover: Option<String>,
+    /// Crossover frequencies in Hz, increasing (1–4 of them: 2–5 bands).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crossover_hz: Option<Vec<f64>>,
+    /// Settings per band, lowest first (one per band).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bands: Option<Vec<MultibandBandSpec>>,
+    /// Compress mid and side separately.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mid_side: Option<bool>,
+    /// Side settings per band in mid/side mode (default: as `bands`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side_bands: Option<Vec<MultibandBandSpec>>,
+    /// Dry/wet mix 0 … 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mix: Option<f64>,
+}
+
+/// `imager`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImagerSpec {
+    /// Crossover of the width bands: "lr2", "lr4" (default), "lr8", "linear_phase".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crossover: Option<String>,
+    /// Crossover frequencies of the width bands in Hz (default 250, 4000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crossover_hz: Option<Vec<f64>>,
+    /// Width per band, 0 (mono) … 1 (unchanged) … 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widths: Option<Vec<f64>>,
+    /// Sum to mono below this frequency in Hz.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mono_below_hz: Option<f64>,
+    /// Crossover of the mono stage (default "lr8").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mono_crossover: Option<String>,
 }
 
 /// `hpf` / `lpf`.
