@@ -57,3 +57,11 @@ pub use deesser::{DeEsser, DeEsserDetector, DeEsserOptions};
 pub use gate::{Gate, GateOptions};
 pub use oversampling::Oversampler;
 pub use saturation::{Saturation, SaturationOptions};
+
+// Mastering EQ (minimum/linear phase, M/S) and exciter (branch mastereq).
+pub mod exciter;
+pub mod fir_design;
+pub mod mastering_eq;
+
+pub use exciter::{Exciter, ExciterOptions};
+pub use mastering_eq::{BandChannels, MasteringBand, MasteringEq, MasteringEqOptions, Phase};
