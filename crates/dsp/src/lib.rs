@@ -71,3 +71,10 @@ pub use multiband::{BandOptions, Multiband, MultibandOptions};
 pub mod limiter;
 
 pub use limiter::{AttackShape, Character, Limiter, LimiterOptions};
+// Mastering EQ (minimum/linear phase, M/S) and exciter (branch mastereq).
+pub mod exciter;
+pub mod fir_design;
+pub mod mastering_eq;
+
+pub use exciter::{Exciter, ExciterOptions};
+pub use mastering_eq::{BandChannels, MasteringBand, MasteringEq, MasteringEqOptions, Phase};
