@@ -12,7 +12,8 @@ use mixmaster_dsp::{
     Band, Compressor, CompressorOptions, Convolution, ConvolutionOptions, DeEsser, DeEsserOptions,
     Delay, DelayOptions, Eq, EqOptions, Filter, FilterKind, FilterOptions, Gate, GateOptions,
     NoteValue, Reverb, ReverbOptions, BandOptions, CrossoverKind, Imager, ImagerOptions, Multiband,
-    MultibandOptions, Saturation, SaturationOptions, Utility, UtilityOptions,
+    MultibandOptions, BandChannels, Exciter, ExciterOptions, MasteringBand, MasteringEq,
+    MasteringEqOptions, Phase, Saturation, SaturationOptions, Utility, UtilityOptions,
 };
 use mixmaster_io::{Resampler, read_all};
 use mixmaster_session::EqBand;
@@ -101,6 +102,40 @@ fn band_options(b: &mixmaster_session::MultibandBandSpec) -> BandOptions {
     o
 }
 
+fn eq_band(b: &EqBand) -> Band {
+    match *b {
+        EqBand::Bell {
+            freq_hz,
+            gain_db,
+            q,
+        } => Band::Bell {
+            freq_hz,
+            gain_db,
+            q,
+        },
+        EqBand::LowShelf {
+            freq_hz,
+            gain_db,
+            q,
+        } => Band::LowShelf {
+            freq_hz,
+            gain_db,
+            q: q.unwrap_or(DEFAULT_SHELF_Q),
+        },
+        EqBand::HighShelf {
+            freq_hz,
+            gain_db,
+            q,
+        } => Band::HighShelf {
+            freq_hz,
+            gain_db,
+            q: q.unwrap_or(DEFAULT_SHELF_Q),
+        },
+        EqBand::Notch { freq_hz, q } => Band::Notch { freq_hz, q },
+        EqBand::Tilt { pivot_hz, gain_db } => Band::Tilt { pivot_hz, gain_db },
+    }
+}
+
 /// Builds and prepares the processor of one insert.
 pub fn build(spec: &ProcessorSpec, ctx: &Context<'_>) -> Result<Box<dyn Processor>, BuildError> {
     let rate = ctx.sample_rate_hz;
@@ -129,41 +164,7 @@ pub fn build(spec: &ProcessorSpec, ctx: &Context<'_>) -> Result<Box<dyn Processo
             Box::new(Filter::new(o)?)
         }
         ProcessorSpec::Eq(e) => {
-            let bands = e
-                .bands
-                .iter()
-                .map(|b| match *b {
-                    EqBand::Bell {
-                        freq_hz,
-                        gain_db,
-                        q,
-                    } => Band::Bell {
-                        freq_hz,
-                        gain_db,
-                        q,
-                    },
-                    EqBand::LowShelf {
-                        freq_hz,
-                        gain_db,
-                        q,
-                    } => Band::LowShelf {
-                        freq_hz,
-                        gain_db,
-                        q: q.unwrap_or(DEFAULT_SHELF_Q),
-                    },
-                    EqBand::HighShelf {
-                        freq_hz,
-                        gain_db,
-                        q,
-                    } => Band::HighShelf {
-                        freq_hz,
-                        gain_db,
-                        q: q.unwrap_or(DEFAULT_SHELF_Q),
-                    },
-                    EqBand::Notch { freq_hz, q } => Band::Notch { freq_hz, q },
-                    EqBand::Tilt { pivot_hz, gain_db } => Band::Tilt { pivot_hz, gain_db },
-                })
-                .collect();
+            let bands = e.bands.iter().map(eq_band).collect();
             Box::new(Eq::new(EqOptions {
                 bands,
                 ..EqOptions::default()
@@ -183,6 +184,47 @@ pub fn build(spec: &ProcessorSpec, ctx: &Context<'_>) -> Result<Box<dyn Processo
             }
             set(&mut o.phase_q, u.phase_q);
             Box::new(Utility::new(o)?)
+        }
+        ProcessorSpec::MasteringEq(m) => {
+            let mut bands = Vec::new();
+            for (list, ch) in [
+                (&m.bands, BandChannels::Stereo),
+                (&m.mid_bands, BandChannels::Mid),
+                (&m.side_bands, BandChannels::Side),
+                (&m.left_bands, BandChannels::Left),
+                (&m.right_bands, BandChannels::Right),
+            ] {
+                bands.extend(list.iter().flatten().map(|b| MasteringBand {
+                    band: eq_band(b),
+                    channels: ch,
+                }));
+            }
+            let mut o = MasteringEqOptions {
+                bands,
+                ..MasteringEqOptions::default()
+            };
+            if let Some(p) = &m.phase {
+                o.phase = Phase::from_name(p).ok_or_else(|| BuildError {
+                    field: Some("phase".into()),
+                    message: format!("'{p}' is not a phase: expected \"minimum\" or \"linear\""),
+                })?;
+            }
+            Box::new(MasteringEq::new(o)?)
+        }
+        ProcessorSpec::Exciter(x) => {
+            let mut o = ExciterOptions::default();
+            set(&mut o.freq_hz, x.freq_hz);
+            set(&mut o.drive_db, x.drive_db);
+            set(&mut o.amount_pct, x.amount_pct);
+            if let Some(c) = &x.character {
+                o.character = Character::from_name(c).ok_or_else(|| BuildError {
+                    field: Some("character".into()),
+                    message: format!(
+                        "'{c}' is not a character: expected \"tape\", \"tube\" or \"soft_clip\""
+                    ),
+                })?;
+            }
+            Box::new(Exciter::new(o)?)
         }
         ProcessorSpec::Multiband(m) => {
             let mut o = MultibandOptions::default();

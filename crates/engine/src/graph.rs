@@ -834,5 +834,7 @@ fn serde_kind(p: &ProcessorSpec) -> &'static str {
         ProcessorSpec::Utility(_) => "utility",
         ProcessorSpec::Multiband(_) => "multiband",
         ProcessorSpec::Imager(_) => "imager",
+        ProcessorSpec::MasteringEq(_) => "mastering_eq",
+        ProcessorSpec::Exciter(_) => "exciter",
     }
 }

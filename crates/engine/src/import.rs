@@ -1261,6 +1261,7 @@ fn build_session(
         tracks: session_tracks,
         buses,
         master: MasterBus::default(),
+        mastering: None,
     }
 }
 

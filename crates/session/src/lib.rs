@@ -25,6 +25,7 @@
 
 pub mod error;
 pub mod field_path;
+pub mod mastering;
 pub mod model;
 pub mod position;
 mod validate;
@@ -33,6 +34,7 @@ use std::path::{Path, PathBuf};
 
 pub use error::{Location, SessionError};
 pub use field_path::FieldPath;
+pub use mastering::{LimiterSpec, MasteringSpec};
 pub use model::*;
 pub use position::{Position, Tempo};
 

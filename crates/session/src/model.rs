@@ -27,6 +27,10 @@ pub struct Session {
     /// The master bus.
     #[serde(default)]
     pub master: MasterBus,
+    /// Mastering after the mix (`mixmaster render`): the same table as a
+    /// chain file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mastering: Option<crate::mastering::MasteringSpec>,
 }
 
 /// `[project]`: render rate, tempo and metre.
@@ -445,6 +449,11 @@ pub enum ProcessorSpec {
     Multiband(MultibandSpec),
     /// Stereo imager: width per band, mono below a frequency.
     Imager(ImagerSpec),
+    /// Mastering EQ: minimum or linear phase, bands on stereo, mid, side,
+    /// left or right.
+    MasteringEq(MasteringEqSpec),
+    /// Exciter: saturated high band added to the signal.
+    Exciter(ExciterSpec),
 }
 
 impl ProcessorSpec {
@@ -465,6 +474,8 @@ impl ProcessorSpec {
         "utility",
         "multiband",
         "imager",
+        "mastering_eq",
+        "exciter",
     ];
 }
 
@@ -518,6 +529,48 @@ pub struct MultibandSpec {
     /// Dry/wet mix 0 … 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mix: Option<f64>,
+}
+
+/// `mastering_eq`: bands grouped by the signal they act on.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MasteringEqSpec {
+    /// "minimum" (default; biquads) or "linear" (FIR, adds latency).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    /// Bands on both channels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bands: Option<Vec<EqBand>>,
+    /// Bands on the mid signal (L+R)/2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mid_bands: Option<Vec<EqBand>>,
+    /// Bands on the side signal (L−R)/2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side_bands: Option<Vec<EqBand>>,
+    /// Bands on the left channel only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_bands: Option<Vec<EqBand>>,
+    /// Bands on the right channel only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub right_bands: Option<Vec<EqBand>>,
+}
+
+/// `exciter`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExciterSpec {
+    /// Lowest frequency excited in Hz (default 3000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freq_hz: Option<f64>,
+    /// Drive into the saturation in dB (default 12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drive_db: Option<f64>,
+    /// Share of the excited band added, 0 … 100 % (default 25).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_pct: Option<f64>,
+    /// "tape" (default), "tube" or "soft_clip".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub character: Option<String>,
 }
 
 /// `imager`.
