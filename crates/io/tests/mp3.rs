@@ -348,3 +348,15 @@ fn extension_selects_mp3() {
         Some(FileFormat::Mp3)
     );
 }
+
+/// A file of no frames is valid: only the LAME tag frame, which says
+/// "0 frames", so it decodes to nothing.
+#[test]
+fn empty_mp3_decodes_to_nothing() {
+    let dir = TempDir::new("mp3_empty");
+    let path = dir.join("e.mp3");
+    let w = AudioWriter::create(&path, spec(44_100, 2), &[]).unwrap();
+    assert_eq!(w.finish().unwrap().frames, 0);
+    let (info, decoded) = read_all(&path).unwrap();
+    assert_eq!((info.frames, decoded.frames()), (Some(0), 0));
+}
