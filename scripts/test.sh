@@ -8,9 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests call, as "command:package" pairs: the reference
-# FLAC decoder checks our FLAC files. Fixtures for formats we cannot encode
-# are committed, so their encoders are not needed here.
-NEEDED=(flac:flac)
+# FLAC tools check our FLAC files and tags (flac, metaflac); sox and ffmpeg
+# (with ffprobe) decode our WAV/RF64 and MP3 files and read their tags;
+# MediaInfo reads the BWF bext loudness fields. Fixtures for formats we
+# cannot encode are committed, so their encoders are not needed here.
+NEEDED=(flac:flac metaflac:flac sox:sox ffmpeg:ffmpeg ffprobe:ffmpeg mediainfo:mediainfo)
 
 missing=()
 for pair in "${NEEDED[@]}"; do

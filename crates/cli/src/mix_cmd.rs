@@ -41,6 +41,11 @@ pub fn run(args: &MixArgs) -> Result<ExitCode> {
         );
     };
     let encoding = match (args.bits.as_deref(), format) {
+        // The mix is a premaster: lossless only (MP3 is for delivery).
+        (_, FileFormat::Mp3) => bail!(
+            "{}: mix writes .wav or .flac; MP3 is a delivery format",
+            args.output.display()
+        ),
         (None | Some("32f"), FileFormat::Wav) => Encoding::Float32,
         (None | Some("24"), FileFormat::Flac) | (Some("24"), _) => Encoding::Pcm24,
         (Some("16"), _) => Encoding::Pcm16,

@@ -6,10 +6,13 @@
 //! ```text
 //! RIFF <size> WAVE
 //! JUNK (28 bytes)      space for a ds64 chunk, EBU Tech 3306 §3.3
+//! bext (602 + n)       optional: BWF metadata ([`crate::bext`]), fixed size,
+//!                      so its loudness fields can be rewritten in place
 //! fmt  (16 or 40)      WAVE_FORMAT_PCM for 16-bit with ≤ 2 channels,
 //!                      WAVE_FORMAT_EXTENSIBLE otherwise (24-bit, float,
 //!                      or more than 2 channels), with a channel mask
 //! fact (4)             float only: the frame count
+//! LIST INFO            optional: tags ([`crate::riff_info`])
 //! data <size> …        interleaved little-endian samples (+ pad byte if odd)
 //! ```
 //!
@@ -21,6 +24,7 @@
 
 use std::io::{Seek, SeekFrom, Write};
 
+use crate::bext::LOUDNESS_OFFSET;
 use crate::writer::Encoding;
 
 /// `WAVE_FORMAT_PCM`.
@@ -77,6 +81,19 @@ pub fn channel_mask(channels: usize) -> u32 {
     }
 }
 
+/// Appends a chunk (header, payload, pad byte when odd) to `h`.
+fn push_chunk(h: &mut Vec<u8>, id: &[u8; 4], payload: &[u8]) -> std::io::Result<()> {
+    let size = u32::try_from(payload.len())
+        .map_err(|_| std::io::Error::other("chunk larger than 4 GiB"))?;
+    h.extend_from_slice(id);
+    h.extend_from_slice(&size.to_le_bytes());
+    h.extend_from_slice(payload);
+    if size % 2 == 1 {
+        h.push(0);
+    }
+    Ok(())
+}
+
 /// True when a RIFF body (everything after the 8-byte RIFF header) of
 /// `riff_body_bytes` no longer fits the 32-bit size field.
 pub fn needs_rf64(riff_body_bytes: u64) -> bool {
@@ -96,19 +113,26 @@ pub(crate) struct WavEncoder<W: Write + Seek> {
     fact_pos: Option<u64>,
     /// Offset of the data chunk's size field.
     data_size_pos: u64,
+    /// Offset of the bext loudness fields, when there is a bext chunk.
+    bext_loudness_pos: Option<u64>,
+    /// Loudness bytes to store there when finishing.
+    pending_loudness: Option<[u8; 10]>,
     data_bytes: u64,
     frames: u64,
 }
 
 impl<W: Write + Seek> WavEncoder<W> {
     /// Writes the header. `channels` ≥ 1 and the block align must fit 16 bits
-    /// (checked by the caller).
+    /// (checked by the caller). `bext` is a `bext` payload
+    /// ([`crate::bext`]), `info` a `LIST` payload ([`crate::riff_info`]).
     pub(crate) fn new(
         mut out: W,
         sample_rate_hz: u32,
         channels: usize,
         encoding: Encoding,
         policy: Rf64Policy,
+        bext: Option<&[u8]>,
+        info: Option<&[u8]>,
     ) -> std::io::Result<Self> {
         let bits = encoding.bits();
         let bytes = bits / 8;
@@ -127,6 +151,13 @@ impl<W: Write + Seek> WavEncoder<W> {
         h.extend_from_slice(b"JUNK");
         h.extend_from_slice(&DS64_LEN.to_le_bytes());
         h.extend_from_slice(&[0u8; DS64_LEN as usize]);
+
+        let mut bext_loudness_pos = None;
+        if let Some(bext) = bext {
+            push_chunk(&mut h, b"bext", bext)?;
+            bext_loudness_pos =
+                Some(junk_pos + 8 + u64::from(DS64_LEN) + 8 + LOUDNESS_OFFSET as u64);
+        }
 
         h.extend_from_slice(b"fmt ");
         h.extend_from_slice(&(if extensible { 40u32 } else { 16 }).to_le_bytes());
@@ -162,6 +193,9 @@ impl<W: Write + Seek> WavEncoder<W> {
         } else {
             None
         };
+        if let Some(info) = info {
+            push_chunk(&mut h, b"LIST", info)?;
+        }
         h.extend_from_slice(b"data");
         let data_size_pos = h.len() as u64;
         h.extend_from_slice(&0u32.to_le_bytes());
@@ -174,6 +208,8 @@ impl<W: Write + Seek> WavEncoder<W> {
             junk_pos,
             fact_pos,
             data_size_pos,
+            bext_loudness_pos,
+            pending_loudness: None,
             data_bytes: 0,
             frames: 0,
         })
@@ -186,6 +222,16 @@ impl<W: Write + Seek> WavEncoder<W> {
         let frame_bytes = self.channels * (self.encoding.bits() / 8) as usize;
         self.frames += (bytes.len() / frame_bytes) as u64;
         Ok(())
+    }
+
+    /// Whether the file has a `bext` chunk to hold loudness.
+    pub(crate) fn has_bext(&self) -> bool {
+        self.bext_loudness_pos.is_some()
+    }
+
+    /// Loudness field bytes to store in the `bext` chunk when finishing.
+    pub(crate) fn set_bext_loudness(&mut self, bytes: [u8; 10]) {
+        self.pending_loudness = Some(bytes);
     }
 
     /// Pads, fixes the sizes (switching to RF64 if needed), flushes and
@@ -229,6 +275,10 @@ impl<W: Write + Seek> WavEncoder<W> {
             self.out
                 .write_all(&(self.data_bytes as u32).to_le_bytes())?;
         }
+        if let (Some(pos), Some(bytes)) = (self.bext_loudness_pos, self.pending_loudness) {
+            self.out.seek(SeekFrom::Start(pos))?;
+            self.out.write_all(&bytes)?;
+        }
         self.out.seek(SeekFrom::End(0))?;
         self.out.flush()?;
         Ok(self.out)
@@ -254,6 +304,8 @@ mod tests {
             1,
             Encoding::Pcm24,
             Rf64Policy::Auto,
+            None,
+            None,
         )
         .unwrap();
         let mut enc = enc;
@@ -313,7 +365,16 @@ mod tests {
             len: 0,
         };
         // 16-bit stereo: 4 bytes per frame; 2^30 + 1000 frames is just over 4 GiB.
-        let mut enc = WavEncoder::new(sink, 48_000, 2, Encoding::Pcm16, Rf64Policy::Auto).unwrap();
+        let mut enc = WavEncoder::new(
+            sink,
+            48_000,
+            2,
+            Encoding::Pcm16,
+            Rf64Policy::Auto,
+            None,
+            None,
+        )
+        .unwrap();
         let block = vec![0u8; 1 << 22];
         let frames: u64 = (1 << 30) + 1000;
         let mut left = frames * 4;
@@ -344,7 +405,16 @@ mod tests {
             pos: 0,
             len: 0,
         };
-        let mut enc = WavEncoder::new(sink, 48_000, 1, Encoding::Pcm16, Rf64Policy::Auto).unwrap();
+        let mut enc = WavEncoder::new(
+            sink,
+            48_000,
+            1,
+            Encoding::Pcm16,
+            Rf64Policy::Auto,
+            None,
+            None,
+        )
+        .unwrap();
         // Header is 80 bytes; RIFF body = file − 8 must stay ≤ u32::MAX.
         let data = u64::from(u32::MAX) - 72 - 1; // even, so no pad byte
         let block = vec![0u8; 1 << 22];

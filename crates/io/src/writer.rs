@@ -1,6 +1,10 @@
-//! The common writer: validation, quantisation, clip counting, and the
-//! atomic temporary file, over the WAV ([`crate::wav`]) and FLAC
-//! ([`crate::flac`]) encoders.
+//! The common writer: validation, quantisation, clip counting, metadata
+//! and the atomic temporary file, over the WAV ([`crate::wav`]), FLAC
+//! ([`crate::flac`]) and MP3 ([`crate::mp3`], feature `mp3`) encoders.
+//!
+//! Metadata ([`crate::metadata::Metadata`] in [`WriteOptions`]) is mapped
+//! per format as the table in [`crate::metadata`] shows; what a format
+//! cannot hold is refused at [`AudioWriter::create_with`], never dropped.
 //!
 //! # Writers only round
 //!
@@ -23,6 +27,10 @@
 //! To 32-bit float the sample is converted to the nearest `f32` (no clamp:
 //! float keeps overs, and none are counted).
 //!
+//! To MP3 the `f64` samples go to the encoder as they are; a sample beyond
+//! ±1.0 is counted as clipped (a decoder with integer output clips it),
+//! though the encoder itself is not given a clamped value.
+//!
 //! NaN and ±infinity are refused with an error naming the frame and the
 //! channel: there is no honest sample value to write for them.
 
@@ -33,8 +41,14 @@ use std::path::{Path, PathBuf};
 use mixmaster_core::buffer::check_planar;
 
 use crate::atomic::AtomicFile;
+use crate::bext;
 use crate::error::IoError;
 use crate::flac::{self, FlacEncoder};
+#[cfg(feature = "mp3")]
+use crate::id3;
+use crate::metadata::{self, Loudness, Metadata};
+use crate::mp3::{self, Mp3Options};
+use crate::riff_info;
 use crate::wav::{Rf64Policy, WavEncoder};
 
 /// Output container.
@@ -44,22 +58,26 @@ pub enum FileFormat {
     Wav,
     /// FLAC (integer samples only).
     Flac,
+    /// MPEG-1 Layer III through LAME, with a LAME tag for gapless decoding
+    /// (needs the cargo feature `mp3`, on by default).
+    Mp3,
 }
 
 impl FileFormat {
     /// The format for a path's extension (case-insensitive): `wav`, `wave`,
-    /// `rf64`, `bwf` → WAV; `flac` → FLAC; anything else `None`.
+    /// `rf64`, `bwf` → WAV; `flac` → FLAC; `mp3` → MP3; anything else `None`.
     pub fn from_path(path: &Path) -> Option<FileFormat> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
             "wav" | "wave" | "rf64" | "bwf" => Some(FileFormat::Wav),
             "flac" => Some(FileFormat::Flac),
+            "mp3" => Some(FileFormat::Mp3),
             _ => None,
         }
     }
 }
 
-/// Sample encoding of the output.
+/// Sample encoding of the output (WAV and FLAC; MP3 ignores it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
     /// 16-bit signed integer.
@@ -94,11 +112,19 @@ pub struct WriteSpec {
     pub encoding: Encoding,
 }
 
-/// Less common choices, with defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Less common choices, with defaults: RF64 policy, metadata, MP3 rate
+/// control.
+///
+/// Metadata lives here rather than in [`WriteSpec`] so that `WriteSpec`
+/// stays a small `Copy` value that the engine passes around per stem.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct WriteOptions {
     /// When a WAV file is written as RF64.
     pub rf64: Rf64Policy,
+    /// Tags, BWF `bext` and loudness, mapped per format.
+    pub metadata: Metadata,
+    /// MP3 encoder settings (default CBR 320 kbit/s).
+    pub mp3: Mp3Options,
 }
 
 /// The result of a finished write.
@@ -107,7 +133,8 @@ pub struct WriteSummary {
     /// Frames written.
     pub frames: u64,
     /// Samples (frames × channels, counted per channel) clamped to the
-    /// integer range; always 0 for float output.
+    /// integer range; always 0 for float output; for MP3, samples beyond
+    /// ±1.0.
     pub clipped_samples: u64,
     /// The output path.
     pub path: PathBuf,
@@ -133,6 +160,8 @@ pub fn quantize(x: f64, bits: u32) -> (i32, bool) {
 enum Sink {
     Wav(WavEncoder<BufWriter<File>>),
     Flac(Box<FlacEncoder>),
+    #[cfg(feature = "mp3")]
+    Mp3(Box<mp3::Mp3Encoder>),
 }
 
 /// A streaming audio file writer. Output goes to a temporary file that
@@ -166,8 +195,10 @@ impl AudioWriter {
     /// Creates a writer for `path`, refusing if `path` is any of `inputs`.
     ///
     /// # Errors
-    /// [`IoError::UnsupportedOutput`] (float in FLAC, channel or rate limits),
-    /// [`IoError::WouldOverwriteInput`], [`IoError::Write`].
+    /// [`IoError::UnsupportedOutput`] (float in FLAC, channel or rate limits,
+    /// MP3 without the `mp3` feature, metadata the format cannot hold),
+    /// [`IoError::WouldOverwriteInput`], [`IoError::Write`],
+    /// [`IoError::Encode`].
     pub fn create(path: &Path, spec: WriteSpec, inputs: &[&Path]) -> Result<AudioWriter, IoError> {
         Self::create_with(path, spec, inputs, WriteOptions::default())
     }
@@ -183,6 +214,28 @@ impl AudioWriter {
         options: WriteOptions,
     ) -> Result<AudioWriter, IoError> {
         validate(path, &spec)?;
+        validate_metadata(path, &spec, &options)?;
+        let meta = &options.metadata;
+        let encode_err = |detail: String| IoError::Encode {
+            path: path.to_path_buf(),
+            detail,
+        };
+        // Build every header before the temporary file exists, so a bad
+        // field leaves nothing behind.
+        let bext_payload = match &meta.bext {
+            Some(info) => Some(bext::encode(
+                path,
+                info,
+                &meta.loudness,
+                (
+                    spec.sample_rate_hz,
+                    spec.encoding.bits(),
+                    spec.channels,
+                    spec.encoding == Encoding::Float32,
+                ),
+            )?),
+            None => None,
+        };
         let (atomic, file) = AtomicFile::create(path, inputs)?;
         let sink = match spec.format {
             FileFormat::Wav => Sink::Wav(
@@ -192,6 +245,8 @@ impl AudioWriter {
                     spec.channels,
                     spec.encoding,
                     options.rf64,
+                    bext_payload.as_deref(),
+                    riff_info::encode(&meta.tags).as_deref(),
                 )
                 .map_err(|e| IoError::write(path, e))?,
             ),
@@ -201,12 +256,23 @@ impl AudioWriter {
                     spec.sample_rate_hz,
                     spec.channels,
                     spec.encoding.bits(),
+                    &metadata::to_pairs(&meta.tags),
                 )
-                .map_err(|detail| IoError::Encode {
-                    path: path.to_path_buf(),
-                    detail,
-                })?,
+                .map_err(encode_err)?,
             )),
+            #[cfg(feature = "mp3")]
+            FileFormat::Mp3 => Sink::Mp3(Box::new(
+                mp3::Mp3Encoder::new(
+                    file,
+                    spec.sample_rate_hz,
+                    spec.channels,
+                    &options.mp3,
+                    id3::encode(&meta.tags).as_deref(),
+                )
+                .map_err(encode_err)?,
+            )),
+            #[cfg(not(feature = "mp3"))]
+            FileFormat::Mp3 => unreachable!("validate refuses MP3 without the mp3 feature"),
         };
         Ok(AudioWriter {
             sink,
@@ -228,6 +294,32 @@ impl AudioWriter {
     /// Frames written so far.
     pub fn frames(&self) -> u64 {
         self.frames
+    }
+
+    /// Stores loudness measured on the written audio in the file's BWF
+    /// `bext` chunk (EBU Tech 3285 v2 loudness fields). Call it any time
+    /// before [`AudioWriter::finish`]; the last call wins. The chunk has a
+    /// fixed size and sits before the audio, so `finish` rewrites its ten
+    /// loudness bytes in place, in the temporary file, before the file is
+    /// published.
+    ///
+    /// # Errors
+    /// [`IoError::UnsupportedOutput`] unless the writer is a WAV writer
+    /// created with [`Metadata::bext`] set.
+    pub fn set_loudness(&mut self, loudness: Loudness) -> Result<(), IoError> {
+        match &mut self.sink {
+            Sink::Wav(enc) if enc.has_bext() => {
+                enc.set_bext_loudness(bext::loudness_bytes(&loudness));
+                Ok(())
+            }
+            _ => Err(IoError::UnsupportedOutput {
+                path: self.path.clone(),
+                what: "loudness metadata".into(),
+                reason: "only a WAV file with a bext chunk (WriteOptions.metadata.bext) \
+                         holds loudness"
+                    .into(),
+            }),
+        }
     }
 
     /// Appends one planar block: `channels.len()` must equal the spec's
@@ -310,6 +402,19 @@ impl AudioWriter {
                 })?;
                 self.clipped += clipped;
             }
+            #[cfg(feature = "mp3")]
+            Sink::Mp3(enc) => {
+                let planar: Vec<&[f64]> = channels.iter().map(AsRef::as_ref).collect();
+                let overs: usize = planar
+                    .iter()
+                    .map(|c| c.iter().filter(|x| x.abs() > 1.0).count())
+                    .sum();
+                enc.write(&planar).map_err(|detail| IoError::Encode {
+                    path: self.path.clone(),
+                    detail,
+                })?;
+                self.clipped += overs as u64;
+            }
         }
         self.frames += frames as u64;
         Ok(())
@@ -351,6 +456,11 @@ impl AudioWriter {
                     detail,
                 })?
             }
+            #[cfg(feature = "mp3")]
+            Sink::Mp3(enc) => (*enc).finish().map_err(|detail| IoError::Encode {
+                path: path.clone(),
+                detail,
+            })?,
         };
         atomic.commit(file)?;
         Ok(WriteSummary {
@@ -413,6 +523,81 @@ fn validate(path: &Path, spec: &WriteSpec) -> Result<(), IoError> {
                 ));
             }
         }
+        FileFormat::Mp3 => {
+            if !cfg!(feature = "mp3") {
+                return Err(unsupported(
+                    "MP3".into(),
+                    "this build of mixmaster-io has no MP3 encoder (cargo feature `mp3`)",
+                ));
+            }
+            if spec.channels > 2 {
+                return Err(unsupported(
+                    format!("MP3 with {} channels", spec.channels),
+                    "MP3 holds 1 or 2 channels; write WAV or FLAC instead",
+                ));
+            }
+            if !mp3::SAMPLE_RATES_HZ.contains(&spec.sample_rate_hz) {
+                return Err(unsupported(
+                    format!("MP3 at {} Hz", spec.sample_rate_hz),
+                    "MPEG-1 Layer III runs at 32000, 44100 or 48000 Hz; resample first",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses metadata the format cannot hold (see [`crate::metadata`]).
+fn validate_metadata(path: &Path, spec: &WriteSpec, options: &WriteOptions) -> Result<(), IoError> {
+    let meta = &options.metadata;
+    let unsupported = |what: String, reason: String| IoError::UnsupportedOutput {
+        path: path.to_path_buf(),
+        what,
+        reason,
+    };
+    meta.tags.validate(path)?;
+    let name = match spec.format {
+        FileFormat::Wav => "WAV",
+        FileFormat::Flac => "FLAC",
+        FileFormat::Mp3 => "MP3",
+    };
+    if spec.format != FileFormat::Wav {
+        if meta.bext.is_some() {
+            return Err(unsupported(
+                format!("a BWF bext chunk in {name}"),
+                "bext is a WAV chunk; use tags for FLAC and MP3".into(),
+            ));
+        }
+        if !meta.loudness.is_empty() {
+            return Err(unsupported(
+                format!("loudness metadata in {name}"),
+                "only WAV (bext) has loudness fields; use ReplayGain tags for FLAC and MP3".into(),
+            ));
+        }
+    }
+    match spec.format {
+        FileFormat::Wav => {
+            if let Some(field) = riff_info::unsupported_field(&meta.tags) {
+                return Err(unsupported(
+                    format!("{field} in WAV"),
+                    "RIFF INFO has title, artist, album, track number, date, genre and comment \
+                     only; write FLAC or MP3 for the other tags"
+                        .into(),
+                ));
+            }
+            if meta.bext.is_none() && !meta.loudness.is_empty() {
+                return Err(unsupported(
+                    "loudness metadata without a bext chunk".into(),
+                    "set WriteOptions.metadata.bext to write loudness".into(),
+                ));
+            }
+        }
+        FileFormat::Flac => {}
+        FileFormat::Mp3 => {
+            if let Some(reason) = mp3::check_options(&options.mp3) {
+                return Err(unsupported("MP3".into(), reason));
+            }
+        }
     }
     Ok(())
 }
@@ -437,6 +622,19 @@ mod tests {
         assert_eq!(quantize(2.0, 24), (8_388_607, true));
     }
 
+    #[cfg(not(feature = "mp3"))]
+    #[test]
+    fn mp3_needs_the_feature() {
+        let spec = WriteSpec {
+            sample_rate_hz: 44_100,
+            channels: 2,
+            format: FileFormat::Mp3,
+            encoding: Encoding::Pcm16,
+        };
+        let err = validate(Path::new("x.mp3"), &spec).unwrap_err();
+        assert!(err.to_string().contains("feature `mp3`"), "{err}");
+    }
+
     #[test]
     fn extension_mapping() {
         assert_eq!(
@@ -447,7 +645,11 @@ mod tests {
             FileFormat::from_path(Path::new("x.flac")),
             Some(FileFormat::Flac)
         );
-        assert_eq!(FileFormat::from_path(Path::new("x.mp3")), None);
+        assert_eq!(
+            FileFormat::from_path(Path::new("x.Mp3")),
+            Some(FileFormat::Mp3)
+        );
+        assert_eq!(FileFormat::from_path(Path::new("x.ogg")), None);
         assert_eq!(FileFormat::from_path(Path::new("noext")), None);
     }
 }

@@ -295,6 +295,7 @@ fn rf64_output_decodes() {
         &signal,
         WriteOptions {
             rf64: Rf64Policy::Always,
+            ..WriteOptions::default()
         },
     );
     let bytes = std::fs::read(&path).unwrap();
@@ -316,6 +317,7 @@ fn float_rf64_has_ds64_sample_count() {
         &[],
         WriteOptions {
             rf64: Rf64Policy::Always,
+            ..WriteOptions::default()
         },
     )
     .unwrap();

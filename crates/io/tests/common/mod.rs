@@ -164,3 +164,26 @@ pub fn fixture(name: &str) -> PathBuf {
         .join("tests/fixtures")
         .join(name)
 }
+
+/// Whether the command-line tool `cmd` (Debian package `package`) can run.
+/// `scripts/test.sh` installs every tool the tests call; outside CI a
+/// machine without one skips the check with a note, and with `CI=true` a
+/// missing tool fails the test instead of skipping it.
+pub fn tool_available(cmd: &str, package: &str) -> bool {
+    let ok = std::process::Command::new(cmd)
+        .arg(if cmd == "ffprobe" || cmd == "ffmpeg" {
+            "-version"
+        } else {
+            "--version"
+        })
+        .output()
+        .is_ok();
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{cmd} is not installed (apt-get install {package}); CI must not skip this check"
+        );
+        eprintln!("{cmd} not installed; skipping this check");
+    }
+    ok
+}
