@@ -13,6 +13,7 @@ macro_rules! say {
 mod demo;
 mod format;
 mod init_cmd;
+mod master_cmd;
 mod meter_cmd;
 mod mix_cmd;
 mod pipeline;
@@ -38,6 +39,10 @@ enum Command {
     Mix(mix_cmd::MixArgs),
     /// Import a folder of stems into a new session file with a rough mix.
     Init(init_cmd::InitArgs),
+    /// Master a mix to a delivery target: loudness, true-peak ceiling, format.
+    Master(master_cmd::MasterArgs),
+    /// Mix a session, then master it (the mix passes to mastering in float).
+    Render(master_cmd::RenderArgs),
     /// Print the JSON Schema of session files (for editors and tools).
     Schema,
     /// Generate a demo programme, write it to WAV and FLAC (44.1 kHz/16-bit, dithered) and meter the results.
@@ -59,6 +64,8 @@ fn main() -> ExitCode {
         Command::Schema => schema(),
         Command::Mix(args) => mix_cmd::run(&args),
         Command::Init(args) => init_cmd::run(&args),
+        Command::Master(args) => master_cmd::run(&args),
+        Command::Render(args) => master_cmd::run_render(&args),
     };
     match result {
         Ok(code) => code,

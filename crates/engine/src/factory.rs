@@ -9,11 +9,12 @@ use mixmaster_dsp::compressor::Detector;
 use mixmaster_dsp::eq::DEFAULT_SHELF_Q;
 use mixmaster_dsp::saturation::Character;
 use mixmaster_dsp::{
-    Band, Compressor, CompressorOptions, Convolution, ConvolutionOptions, DeEsser, DeEsserOptions,
-    Delay, DelayOptions, Eq, EqOptions, Filter, FilterKind, FilterOptions, Gate, GateOptions,
-    NoteValue, Reverb, ReverbOptions, BandOptions, CrossoverKind, Imager, ImagerOptions, Multiband,
-    MultibandOptions, BandChannels, Exciter, ExciterOptions, MasteringBand, MasteringEq,
-    MasteringEqOptions, Phase, Saturation, SaturationOptions, Utility, UtilityOptions,
+    Band, BandChannels, BandOptions, Compressor, CompressorOptions, Convolution,
+    ConvolutionOptions, CrossoverKind, DeEsser, DeEsserOptions, Delay, DelayOptions, Eq, EqOptions,
+    Exciter, ExciterOptions, Filter, FilterKind, FilterOptions, Gate, GateOptions, Imager,
+    ImagerOptions, MasteringBand, MasteringEq, MasteringEqOptions, Multiband, MultibandOptions,
+    NoteValue, Phase, Reverb, ReverbOptions, Saturation, SaturationOptions, Utility,
+    UtilityOptions,
 };
 use mixmaster_io::{Resampler, read_all};
 use mixmaster_session::EqBand;

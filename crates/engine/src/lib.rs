@@ -13,6 +13,7 @@ pub mod error;
 pub mod factory;
 pub mod graph;
 pub mod import;
+pub mod master;
 pub mod render;
 pub mod strip;
 

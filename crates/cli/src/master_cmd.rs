@@ -1,0 +1,298 @@
+//! `mixmaster master IN -o OUT --target spotify [--chain chain.toml]` and
+//! `mixmaster render session.toml -o OUT --target …` (mix, then master).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use mixmaster_engine::master::{MasterSettings, MasterSummary, master_file};
+use mixmaster_engine::{RenderOptions, render_to_file};
+use mixmaster_io::{Encoding, FileFormat};
+use mixmaster_session::{LoadedSession, MasteringSpec};
+
+use crate::format;
+
+/// Options shared by `master` and `render`.
+#[derive(Debug, clap::Args)]
+pub struct MasterOptions {
+    /// Output file: .wav (with BWF loudness fields), .flac or .mp3.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Delivery preset (see TARGETS.md): spotify, apple-music, youtube, amazon-music, tidal,
+    /// deezer, soundcloud, ebu-r128, atsc-a85, aes-streaming, podcast, acx, cd, none.
+    #[arg(short, long)]
+    pub target: Option<String>,
+    /// Mastering chain file (TOML); its settings override the session's `[mastering]`.
+    #[arg(long, value_name = "FILE")]
+    pub chain: Option<PathBuf>,
+    /// Integrated loudness to reach in LUFS (overrides the preset's).
+    #[arg(long, value_name = "LUFS", allow_hyphen_values = true)]
+    pub lufs: Option<f64>,
+    /// True-peak ceiling in dBTP (overrides the preset's).
+    #[arg(long, value_name = "DBTP", allow_hyphen_values = true)]
+    pub ceiling: Option<f64>,
+    /// Word length: 16, 24 or 32f (default: the preset's, else 24).
+    #[arg(long, value_name = "BITS")]
+    pub bits: Option<String>,
+    /// Delivery sample rate in Hz (default: the preset's, else the input's).
+    #[arg(long, value_name = "HZ")]
+    pub rate: Option<u32>,
+    /// Output channels: 1 or 2 (default: as the input).
+    #[arg(long)]
+    pub channels: Option<u16>,
+    /// Largest limiter gain reduction the target may need, in dB (default 12).
+    #[arg(long, value_name = "DB")]
+    pub max_reduction: Option<f64>,
+}
+
+/// Arguments of `mixmaster master`.
+#[derive(Debug, clap::Args)]
+pub struct MasterArgs {
+    /// The mix to master (any supported format, mono or stereo).
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub options: MasterOptions,
+}
+
+/// Arguments of `mixmaster render`.
+#[derive(Debug, clap::Args)]
+pub struct RenderArgs {
+    /// The session file; its `[mastering]` table is the default chain.
+    pub session: PathBuf,
+    #[command(flatten)]
+    pub options: MasterOptions,
+    /// Worker threads for the mix (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// The settings from the session's table, the chain file and the flags,
+/// each overriding the one before.
+fn settings(
+    base: Option<(&MasteringSpec, &Path)>,
+    o: &MasterOptions,
+    format: FileFormat,
+) -> Result<MasterSettings> {
+    let (mut spec, mut dir) = match base {
+        Some((s, d)) => (s.clone(), d.to_path_buf()),
+        None => (MasteringSpec::default(), PathBuf::from(".")),
+    };
+    if let Some(chain) = &o.chain {
+        let text = std::fs::read_to_string(chain)
+            .with_context(|| format!("{}: cannot read the chain file", chain.display()))?;
+        let file: MasteringSpec = toml::from_str(&text).map_err(|e| {
+            let span = e.span().map(|s| s.start).unwrap_or(0);
+            let line = text[..span.min(text.len())].lines().count().max(1);
+            anyhow::anyhow!("{}:{line}: {}", chain.display(), e.message())
+        })?;
+        merge(&mut spec, file);
+        dir = chain.parent().map(Path::to_path_buf).unwrap_or_default();
+    }
+    if o.target.is_some() {
+        spec.target.clone_from(&o.target);
+    }
+    if let Some(v) = o.lufs {
+        spec.integrated_lufs = Some(v);
+    }
+    if let Some(v) = o.ceiling {
+        spec.ceiling_dbtp = Some(v);
+    }
+    if o.bits.is_some() {
+        spec.bits.clone_from(&o.bits);
+    }
+    if let Some(v) = o.rate {
+        spec.sample_rate_hz = Some(v);
+    }
+    if let Some(v) = o.channels {
+        spec.channels = Some(v);
+    }
+    if let Some(v) = o.max_reduction {
+        spec.max_limiter_reduction_db = Some(v);
+    }
+    if spec.bits.as_deref() == Some("32f") && format != FileFormat::Wav {
+        bail!("32-bit float is only available for WAV output");
+    }
+    Ok(MasterSettings::from_spec(&spec, format, &dir)?)
+}
+
+/// Fields of `over` replace those of `base` where given.
+fn merge(base: &mut MasteringSpec, over: MasteringSpec) {
+    macro_rules! take {
+        ($($f:ident),*) => { $( if over.$f.is_some() { base.$f = over.$f; } )* };
+    }
+    take!(
+        target,
+        integrated_lufs,
+        ceiling_dbtp,
+        max_limiter_reduction_db,
+        tolerance_lu,
+        sample_rate_hz,
+        bits,
+        channels,
+        default_chain,
+        inserts,
+        limiter,
+        noise_shaping
+    );
+}
+
+fn output_format(path: &Path) -> Result<FileFormat> {
+    FileFormat::from_path(path).with_context(|| {
+        format!(
+            "{}: unknown output format; use .wav, .flac or .mp3",
+            path.display()
+        )
+    })
+}
+
+fn progress_bar(label: &'static str) -> Option<ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let pb = ProgressBar::new(0);
+        if let Ok(style) = ProgressStyle::with_template(&format!(
+            "{label} {{msg}} [{{bar:30}}] {{percent:>3}}% {{eta}}"
+        )) {
+            pb.set_style(style.progress_chars("=> "));
+        }
+        pb
+    })
+}
+
+/// Runs `mixmaster master`.
+pub fn run(args: &MasterArgs) -> Result<ExitCode> {
+    let format = output_format(&args.options.output)?;
+    let settings = settings(None, &args.options, format)?;
+    let summary = master_with_progress(&args.input, &args.options.output, &settings, format)?;
+    print_summary(&summary)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn master_with_progress(
+    input: &Path,
+    output: &Path,
+    settings: &MasterSettings,
+    format: FileFormat,
+) -> Result<MasterSummary> {
+    let pb = progress_bar("mastering");
+    let summary = master_file(input, output, settings, format, |render, done, total| {
+        if let Some(pb) = &pb {
+            pb.set_message(format!("render {render}"));
+            pb.set_length(total);
+            pb.set_position(done);
+        }
+    });
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    Ok(summary?)
+}
+
+/// Runs `mixmaster render`: the mix goes to a float WAV beside the output
+/// (deleted afterwards), then through mastering.
+pub fn run_render(args: &RenderArgs) -> Result<ExitCode> {
+    let loaded = LoadedSession::load(&args.session)?;
+    let format = output_format(&args.options.output)?;
+    let base_dir = loaded.path.parent().unwrap_or(Path::new("")).to_path_buf();
+    let spec = loaded.session.mastering.clone().unwrap_or_default();
+    let settings = settings(Some((&spec, &base_dir)), &args.options, format)?;
+    let out = &args.options.output;
+    let premaster = {
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        out.with_file_name(format!(".{name}.premaster.wav"))
+    };
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let pb = progress_bar("mixing");
+    let mixed = render_to_file(
+        &loaded,
+        &RenderOptions {
+            output: premaster.clone(),
+            format: FileFormat::Wav,
+            encoding: Encoding::Float32,
+            threads,
+            stems_dir: None,
+        },
+        |done, total| {
+            if let Some(pb) = &pb {
+                pb.set_length(total);
+                pb.set_position(done);
+            }
+        },
+    );
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    let mixed = mixed?;
+    say!(
+        "Mixed {} ({}), {:.1}x real time",
+        args.session.display(),
+        format::duration(mixed.frames as f64 / f64::from(mixed.sample_rate_hz)),
+        mixed.speed_x_realtime
+    );
+    let result = master_with_progress(&premaster, out, &settings, format);
+    std::fs::remove_file(&premaster).ok();
+    print_summary(&result?)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The before/after table.
+pub fn print_summary(s: &MasterSummary) -> Result<()> {
+    let (i, o) = (&s.input, &s.output_report);
+    let target = match (s.target_id, s.target_lufs) {
+        (Some(id), Some(l)) => format!("{id}: {l:.1} LUFS, ceiling {:.1} dBTP", s.ceiling_dbtp),
+        (Some(id), None) => format!("{id}: ceiling {:.1} dBTP", s.ceiling_dbtp),
+        (None, Some(l)) => format!("{l:.1} LUFS, ceiling {:.1} dBTP", s.ceiling_dbtp),
+        (None, None) => format!("no loudness change, ceiling {:.1} dBTP", s.ceiling_dbtp),
+    };
+    say!(
+        "Wrote {} ({}, {} Hz, {} ch) — target {target}",
+        s.output.display(),
+        format::duration(o.duration_s),
+        s.sample_rate_hz,
+        s.channels
+    );
+    say!("                  before      after");
+    say!(
+        "  integrated   {:>8} {:>10}  LUFS",
+        format::level(i.integrated_lufs),
+        format::level(o.integrated_lufs)
+    );
+    say!(
+        "  LRA          {:>8} {:>10}  LU",
+        format::opt(i.lra_lu, 1),
+        format::opt(o.lra_lu, 1)
+    );
+    say!(
+        "  true peak    {:>8} {:>10}  dBTP",
+        format::level(i.true_peak_dbtp),
+        format::level(o.true_peak_dbtp)
+    );
+    say!(
+        "  PLR          {:>8} {:>10}  dB",
+        format::level(i.plr_db),
+        format::level(o.plr_db)
+    );
+    say!(
+        "  gain into the limiter {:+.2} dB; limiter reduction max {:.2} dB, average {:.2} dB; {} render{}",
+        s.gain_db,
+        s.max_limiter_reduction_db,
+        s.average_limiter_reduction_db,
+        s.renders,
+        if s.renders == 1 { "" } else { "s" }
+    );
+    say!(
+        "  {:.1}x real time; latency compensated: {} frames; log: {}",
+        s.speed_x_realtime,
+        s.latency_frames,
+        s.sidecar.display()
+    );
+    for n in &s.notes {
+        say!("  note: {n}");
+    }
+    Ok(())
+}
