@@ -2,7 +2,8 @@
 //! (kick, snare, hats, bass, pad, lead) are generated in code and written as
 //! 24-bit WAV files, a session file that mixes them is written beside them
 //! (EQ, filters, compression with a sidechain duck, saturation, gate, delay,
-//! a reverb bus, automation), and the session is rendered and metered.
+//! a reverb bus, automation), the session is rendered, and the mix is
+//! mastered for Spotify (−14 LUFS, −1 dBTP) and metered.
 
 use std::f64::consts::TAU;
 use std::fs;
@@ -14,9 +15,10 @@ use anyhow::{Context, Result, bail};
 use mixmaster_core::{AudioBuffer, Processor};
 use mixmaster_dsp::rng::SplitMix64;
 use mixmaster_dsp::{Dither, DitherOptions};
+use mixmaster_engine::master::{MasterSettings, master_file};
 use mixmaster_engine::{RenderOptions, render_to_file};
 use mixmaster_io::{AudioWriter, Encoding, FileFormat, WriteSpec};
-use mixmaster_session::LoadedSession;
+use mixmaster_session::{LoadedSession, MasteringSpec};
 
 use crate::format;
 use crate::meter_cmd::{self, MeterArgs};
@@ -159,8 +161,35 @@ pub fn run(out_dir: &Path, seconds: f64) -> Result<ExitCode> {
         format::duration(summary.frames as f64 / f64::from(summary.sample_rate_hz)),
         summary.speed_x_realtime
     );
+    // Master the mix for Spotify (default chain, −14 LUFS, −1 dBTP) and
+    // meter the master with the platform preview.
+    let master = out_dir.join("master-spotify.wav");
+    let settings = MasterSettings::from_spec(
+        &MasteringSpec {
+            target: Some("spotify".into()),
+            ..MasteringSpec::default()
+        },
+        FileFormat::Wav,
+        out_dir,
+    )?;
+    let mastered = master_file(
+        &mix,
+        &master,
+        &settings,
+        FileFormat::Wav,
+        |_, done, total| {
+            if !quiet && total > 0 {
+                eprint!("\rmastering {:>3}%", done * 100 / total);
+            }
+        },
+    )?;
+    if !quiet {
+        eprint!("\r                \r");
+    }
+    crate::master_cmd::print_summary(&mastered)?;
+    say!("");
     meter_cmd::run(&MeterArgs {
-        files: vec![mix],
+        files: vec![master],
         json: false,
         target: Some("spotify".into()),
         dual_mono: false,

@@ -83,9 +83,10 @@ fn settings(
         let text = std::fs::read_to_string(chain)
             .with_context(|| format!("{}: cannot read the chain file", chain.display()))?;
         let file: MasteringSpec = toml::from_str(&text).map_err(|e| {
-            let span = e.span().map(|s| s.start).unwrap_or(0);
-            let line = text[..span.min(text.len())].lines().count().max(1);
-            anyhow::anyhow!("{}:{line}: {}", chain.display(), e.message())
+            let before = &text[..e.span().map_or(0, |s| s.start).min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            anyhow::anyhow!("{}:{line}:{column}: {}", chain.display(), e.message())
         })?;
         merge(&mut spec, file);
         dir = chain.parent().map(Path::to_path_buf).unwrap_or_default();

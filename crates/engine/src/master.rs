@@ -373,6 +373,7 @@ pub fn master_file(
     let chain_spec = settings.chain(input_lufs);
 
     let lossy = format == FileFormat::Mp3;
+    // (Every written file is checked; see the proof step below.)
     let mut ceiling = settings.ceiling_dbtp;
     let mut gain_db = match settings.integrated_lufs {
         Some(t) => t - input_lufs,
@@ -454,13 +455,16 @@ pub fn master_file(
         // Proof: decode what was written and meter it.
         let written = measure_file(&summary.path, settings.dual_mono)?;
         if written.true_peak_dbtp > settings.ceiling_dbtp {
-            if lossy && ceiling > settings.ceiling_dbtp - 3.0 {
-                // The encoder added overs: lower the limiter's ceiling by the
-                // overshoot (and a margin) and render again.
+            if ceiling > settings.ceiling_dbtp - 3.0 {
+                // The encoder added overs (lossy), or the decoded file reads a
+                // little higher than the limiter's detector saw (material that
+                // starts or stops dead): lower the limiter's ceiling by the
+                // overshoot and a margin, and render again.
                 let over = written.true_peak_dbtp - settings.ceiling_dbtp;
                 ceiling -= over + 0.05;
                 notes.push(format!(
-                    "the MP3 encode added {over:.2} dB of true peak: limiter ceiling lowered to {ceiling:.2} dBTP"
+                    "{} {over:.2} dB over the ceiling: limiter ceiling lowered to {ceiling:.2} dBTP",
+                    if lossy { "the MP3 encode added" } else { "the written file measured" }
                 ));
                 std::fs::remove_file(&summary.path).ok();
                 history.clear();

@@ -1,0 +1,245 @@
+//! Mastering end to end: a varied set of generated inputs × delivery
+//! presets. Every written file is under its ceiling (our meter, decoded
+//! again); the integrated loudness lands within the tolerance in at least
+//! 90 % of the pairs, and every miss is a clear "out of reach" refusal with
+//! nothing written. Also: silence, NaN, mono→stereo, lowering a loud input.
+
+use std::path::{Path, PathBuf};
+
+use mixmaster_engine::master::{MasterSettings, master_file, measure_file, sidecar_path};
+use mixmaster_io::{AudioWriter, Encoding, FileFormat, WriteSpec};
+use mixmaster_session::MasteringSpec;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mixmaster-master-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write_wav(path: &Path, rate: u32, channels: &[Vec<f64>]) {
+    let spec = WriteSpec {
+        sample_rate_hz: rate,
+        channels: channels.len(),
+        format: FileFormat::Wav,
+        encoding: Encoding::Float32,
+    };
+    let mut w = AudioWriter::create(path, spec, &[]).unwrap();
+    w.write(channels).unwrap();
+    w.finish().unwrap();
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    }
+}
+
+/// Ten inputs of 4 s: (name, rate, planar signal).
+fn inputs() -> Vec<(&'static str, u32, Vec<Vec<f64>>)> {
+    let mut out = Vec::new();
+    for &(name, rate) in &[
+        ("quiet-acoustic", 48_000u32),
+        ("dense-rock", 48_000),
+        ("bass-electronic", 48_000),
+        ("very-wide", 48_000),
+        ("mono", 48_000),
+        ("spiky-percussion", 48_000),
+        ("already-limited", 48_000),
+        ("rock-44k", 44_100),
+        ("acoustic-96k", 96_000),
+        ("electronic-44k", 44_100),
+    ] {
+        let n = rate as usize * 4;
+        let fs = f64::from(rate);
+        let mut rng = Rng(0x1234_5678 ^ (name.len() as u64 * 7919));
+        let t = |i: usize| i as f64 / fs;
+        let tau = std::f64::consts::TAU;
+        let (l, r): (Vec<f64>, Vec<f64>) = (0..n)
+            .map(|i| {
+                let x = t(i);
+                match name {
+                    "quiet-acoustic" | "acoustic-96k" => {
+                        let env = (-(x % 0.5) * 4.0).exp();
+                        let s =
+                            0.05 * env * ((tau * 196.0 * x).sin() + 0.5 * (tau * 392.0 * x).sin())
+                                + 0.002 * rng.next();
+                        (s, 0.9 * s)
+                    }
+                    "dense-rock" | "rock-44k" => {
+                        let s = (0.6 * rng.next() + 0.4 * (tau * 110.0 * x).sin()).tanh() * 0.7;
+                        (s, 0.8 * s + 0.2 * rng.next() * 0.5)
+                    }
+                    "bass-electronic" | "electronic-44k" => {
+                        let kick = (-(x % 0.5) * 30.0).exp() * (tau * 50.0 * x).sin();
+                        let s = 0.5 * kick + 0.2 * (tau * 55.0 * x).sin() + 0.05 * rng.next();
+                        (s, s)
+                    }
+                    "very-wide" => (0.2 * rng.next(), 0.2 * rng.next()),
+                    "mono" => {
+                        let s = 0.1 * (tau * 440.0 * x).sin() * (0.5 + 0.5 * (tau * 2.0 * x).sin())
+                            + 0.02 * rng.next();
+                        (s, s)
+                    }
+                    "spiky-percussion" => {
+                        let hit = if i % (rate as usize / 4) < 40 {
+                            0.9 * rng.next()
+                        } else {
+                            0.0
+                        };
+                        (hit + 0.003 * rng.next(), hit)
+                    }
+                    _ => {
+                        // already limited: loud noise hard-clipped at −0.5 dBFS
+                        let c = 0.944;
+                        let s = (1.5 * rng.next()).clamp(-c, c);
+                        (s, (1.5 * rng.next()).clamp(-c, c))
+                    }
+                }
+            })
+            .unzip();
+        let chans = if name == "mono" { vec![l] } else { vec![l, r] };
+        out.push((name, rate, chans));
+    }
+    out
+}
+
+#[test]
+fn every_preset_meets_its_ceiling_and_nearly_always_its_loudness() {
+    let dir = temp_dir("matrix");
+    let presets = [
+        "spotify",
+        "apple-music",
+        "youtube",
+        "ebu-r128",
+        "podcast",
+        "cd",
+        "none",
+    ];
+    let mut pairs = 0;
+    let mut hits = 0;
+    let mut misses = Vec::new();
+    for (name, rate, chans) in inputs() {
+        let input = dir.join(format!("{name}.wav"));
+        write_wav(&input, rate, &chans);
+        for preset in presets {
+            let spec = MasteringSpec {
+                target: Some(preset.into()),
+                ..MasteringSpec::default()
+            };
+            let settings = MasterSettings::from_spec(&spec, FileFormat::Wav, &dir).unwrap();
+            let out = dir.join(format!("{name}-{preset}.wav"));
+            pairs += 1;
+            match master_file(&input, &out, &settings, FileFormat::Wav, |_, _, _| {}) {
+                Ok(s) => {
+                    let measured = measure_file(&out, settings.dual_mono).unwrap();
+                    assert!(
+                        measured.true_peak_dbtp <= settings.ceiling_dbtp,
+                        "{name} × {preset}: {:.3} dBTP over the {:.2} ceiling",
+                        measured.true_peak_dbtp,
+                        settings.ceiling_dbtp
+                    );
+                    assert!(sidecar_path(&out).exists());
+                    match settings.integrated_lufs {
+                        Some(t)
+                            if (measured.integrated_lufs - t).abs() <= settings.tolerance_lu =>
+                        {
+                            hits += 1
+                        }
+                        Some(t) => misses.push(format!(
+                            "{name} × {preset}: {:.2} LUFS for {t}",
+                            measured.integrated_lufs
+                        )),
+                        None => hits += 1,
+                    }
+                    assert_eq!(
+                        measured.frames,
+                        s.input.frames * u64::from(s.sample_rate_hz) / u64::from(rate)
+                    );
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    assert!(msg.contains("out of reach"), "{name} × {preset}: {msg}");
+                    assert!(!out.exists(), "{name} × {preset}: partial output left");
+                    misses.push(format!("{name} × {preset}: {msg}"));
+                }
+            }
+        }
+    }
+    for m in &misses {
+        eprintln!("miss: {m}");
+    }
+    eprintln!("{hits} of {pairs} pairs within tolerance");
+    assert!(hits * 10 >= pairs * 9, "{hits} of {pairs}: {misses:#?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn silence_and_non_finite_input_are_refused_without_output() {
+    let dir = temp_dir("bad");
+    let silent = dir.join("silent.wav");
+    write_wav(&silent, 48_000, &[vec![0.0; 48_000], vec![0.0; 48_000]]);
+    let spec = MasteringSpec {
+        target: Some("spotify".into()),
+        ..MasteringSpec::default()
+    };
+    let settings = MasterSettings::from_spec(&spec, FileFormat::Wav, &dir).unwrap();
+    let out = dir.join("out.wav");
+    let e = master_file(&silent, &out, &settings, FileFormat::Wav, |_, _, _| {}).unwrap_err();
+    assert!(e.to_string().contains("silent"), "{e}");
+    assert!(!out.exists());
+    // A float WAV with a NaN, written by hand (our writer refuses NaN).
+    let nan = dir.join("nan.wav");
+    let frames = 48_000u32;
+    let mut bytes = Vec::new();
+    let data_len = frames * 8;
+    bytes.extend_from_slice(b"RIFF");
+    bytes.extend_from_slice(&(36 + data_len).to_le_bytes());
+    bytes.extend_from_slice(b"WAVEfmt ");
+    bytes.extend_from_slice(&16u32.to_le_bytes());
+    bytes.extend_from_slice(&3u16.to_le_bytes()); // IEEE float
+    bytes.extend_from_slice(&2u16.to_le_bytes());
+    bytes.extend_from_slice(&48_000u32.to_le_bytes());
+    bytes.extend_from_slice(&(48_000u32 * 8).to_le_bytes());
+    bytes.extend_from_slice(&8u16.to_le_bytes());
+    bytes.extend_from_slice(&32u16.to_le_bytes());
+    bytes.extend_from_slice(b"data");
+    bytes.extend_from_slice(&data_len.to_le_bytes());
+    for i in 0..frames * 2 {
+        let v: f32 = if i == 2001 { f32::NAN } else { 0.1 };
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    std::fs::write(&nan, bytes).unwrap();
+    let e = master_file(&nan, &out, &settings, FileFormat::Wav, |_, _, _| {}).unwrap_err();
+    assert!(e.to_string().contains("NaN"), "{e}");
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn loud_input_is_turned_down_and_mono_can_become_stereo() {
+    let dir = temp_dir("down");
+    let mut rng = Rng(99);
+    let loud: Vec<f64> = (0..96_000)
+        .map(|_| (2.0 * rng.next()).clamp(-0.99, 0.99))
+        .collect();
+    let input = dir.join("loud.wav");
+    write_wav(&input, 48_000, std::slice::from_ref(&loud));
+    let spec = MasteringSpec {
+        target: Some("spotify".into()),
+        channels: Some(2),
+        ..MasteringSpec::default()
+    };
+    let settings = MasterSettings::from_spec(&spec, FileFormat::Wav, &dir).unwrap();
+    let out = dir.join("down.wav");
+    let s = master_file(&input, &out, &settings, FileFormat::Wav, |_, _, _| {}).unwrap();
+    assert!(s.gain_db < 0.0, "gain {}", s.gain_db);
+    assert_eq!(s.output_report.channels, 2);
+    assert!((s.output_report.integrated_lufs + 14.0).abs() <= 0.1);
+    assert!(s.output_report.true_peak_dbtp <= -1.0);
+    std::fs::remove_dir_all(&dir).ok();
+}
