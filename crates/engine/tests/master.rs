@@ -243,3 +243,119 @@ fn loud_input_is_turned_down_and_mono_can_become_stereo() {
     assert!(s.output_report.true_peak_dbtp <= -1.0);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn latency_of_chain_and_limiter_is_compensated_sample_exactly() {
+    // A flat linear-phase EQ and an exciter at amount 0 are pure delays;
+    // the limiter is transparent 30 dB under its ceiling: the master must
+    // equal the input, sample for sample (float output), same length.
+    let dir = temp_dir("latency");
+    let mut rng = Rng(7);
+    let l: Vec<f64> = (0..30_000)
+        .map(|_| f64::from((0.03 * rng.next()) as f32))
+        .collect();
+    let r: Vec<f64> = (0..30_000)
+        .map(|_| f64::from((0.03 * rng.next()) as f32))
+        .collect();
+    let input = dir.join("in.wav");
+    write_wav(&input, 48_000, &[l.clone(), r.clone()]);
+    let spec: MasteringSpec = toml::from_str(
+        r#"
+        target = "none"
+        ceiling_dbtp = 0
+        bits = "32f"
+        inserts = [
+          { id = "eq", mastering_eq = { phase = "linear", bands = [ { bell = { freq_hz = 1000, gain_db = 0, q = 1 } } ] } },
+          { id = "x", exciter = { amount_pct = 0 } },
+        ]
+        "#,
+    )
+    .unwrap();
+    let settings = MasterSettings::from_spec(&spec, FileFormat::Wav, &dir).unwrap();
+    let out = dir.join("out.wav");
+    let s = master_file(&input, &out, &settings, FileFormat::Wav, |_, _, _| {}).unwrap();
+    assert!(s.latency_frames > 4000, "latency {}", s.latency_frames);
+    let (_, got) = mixmaster_io::read_all(&out).unwrap();
+    assert_eq!(got.frames(), l.len());
+    for (c, want) in [&l, &r].iter().enumerate() {
+        let worst = got
+            .channel(c)
+            .iter()
+            .zip(want.iter())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f64, f64::max);
+        assert!(worst < 1e-7, "channel {c}: worst difference {worst}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_whole_mastering_chain_is_block_size_invariant() {
+    use mixmaster_core::{CoreError, Processor};
+    use mixmaster_dsp::testing::assert_block_size_invariant;
+    use mixmaster_engine::factory::{Context, build};
+
+    /// The chain as one processor.
+    struct Chain(Vec<Box<dyn Processor>>);
+    impl Processor for Chain {
+        fn prepare(&mut self, rate: u32, block: usize, ch: usize) -> Result<(), CoreError> {
+            self.0
+                .iter_mut()
+                .try_for_each(|p| p.prepare(rate, block, ch))
+        }
+        fn process(&mut self, block: &mut [&mut [f64]]) {
+            self.0.iter_mut().for_each(|p| p.process(block));
+        }
+        fn reset(&mut self) {
+            self.0.iter_mut().for_each(|p| p.reset());
+        }
+    }
+    let spec: MasteringSpec = toml::from_str(
+        r#"
+        inserts = [
+          { id = "eq", mastering_eq = { bands = [ { low_shelf = { freq_hz = 100, gain_db = 2 } } ], side_bands = [ { bell = { freq_hz = 3000, gain_db = -2, q = 1 } } ] } },
+          { id = "mb", multiband = { crossover_hz = [250, 4000], bands = [ { threshold_db = -30 }, { threshold_db = -30 }, { threshold_db = -30 } ] } },
+          { id = "w", imager = { mono_below_hz = 100, widths = [1.0, 1.2, 1.4] } },
+          { id = "x", exciter = { amount_pct = 20 } },
+          { id = "c", compressor = { threshold_db = -20, ratio = 2 } },
+        ]
+        "#,
+    )
+    .unwrap();
+    let dir = temp_dir("invariance");
+    let make = || {
+        let ctx = Context {
+            sample_rate_hz: 48_000,
+            tempo_bpm: 120.0,
+            base_dir: &dir,
+            max_block_frames: 4096,
+            channels: 2,
+        };
+        let mut v: Vec<Box<dyn Processor>> = spec
+            .inserts
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|i| build(&i.processor, &ctx).unwrap())
+            .collect();
+        v.push(Box::new(
+            mixmaster_dsp::Limiter::new(mixmaster_dsp::LimiterOptions {
+                ceiling_dbtp: -1.0,
+                gain_db: 12.0,
+                ..Default::default()
+            })
+            .unwrap(),
+        ));
+        Chain(v)
+    };
+    let mut rng = Rng(3);
+    let input: Vec<Vec<f64>> = (0..2)
+        .map(|_| {
+            (0..20_000)
+                .map(|i| 0.3 * rng.next() * (1.0 + (i as f64 / 3000.0).sin()))
+                .collect()
+        })
+        .collect();
+    assert_block_size_invariant(make, 48_000, &input);
+    std::fs::remove_dir_all(&dir).ok();
+}
