@@ -13,6 +13,8 @@
 //! * Time: [`delay`], [`reverb`] (feedback delay network), [`convolution`]
 //!   (uniformly partitioned, zero latency).
 //! * Word length: [`dither`] (TPDF, noise shaping).
+//! * Matching: [`match_eq`] (linear-phase FIR EQ from a magnitude curve,
+//!   mid and side, for reference matching).
 #![forbid(unsafe_code)]
 
 pub mod dither;
@@ -71,3 +73,8 @@ pub use multiband::{BandOptions, Multiband, MultibandOptions};
 pub mod limiter;
 
 pub use limiter::{AttackShape, Character, Limiter, LimiterOptions};
+
+// Linear-phase match EQ for reference matching (branch reference).
+pub mod match_eq;
+
+pub use match_eq::{GainCurve, MatchEq, MatchEqOptions};
