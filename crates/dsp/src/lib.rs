@@ -13,6 +13,8 @@
 //! * Time: [`delay`], [`reverb`] (feedback delay network), [`convolution`]
 //!   (uniformly partitioned, zero latency).
 //! * Word length: [`dither`] (TPDF, noise shaping).
+//! * Matching: [`match_eq`] (linear-phase FIR EQ from a magnitude curve,
+//!   mid and side, for reference matching).
 #![forbid(unsafe_code)]
 
 pub mod dither;
@@ -78,3 +80,8 @@ pub mod mastering_eq;
 
 pub use exciter::{Exciter, ExciterOptions};
 pub use mastering_eq::{BandChannels, MasteringBand, MasteringEq, MasteringEqOptions, Phase};
+
+// Linear-phase match EQ for reference matching (branch reference).
+pub mod match_eq;
+
+pub use match_eq::{GainCurve, MatchEq, MatchEqOptions};

@@ -37,4 +37,13 @@ pub enum EngineError {
         /// What is wrong.
         message: String,
     },
+    /// A file given for reference matching (`--reference`) that cannot be
+    /// analysed (not mono or stereo), named by its path.
+    #[error("{}: {message}", .path.display())]
+    Analysis {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
 }

@@ -3,6 +3,9 @@
 //! on each other render in parallel (rayon); every sum runs in a fixed
 //! order, so the output is bit-identical whatever the thread count. Latency
 //! of inserts is compensated on every path (direct, sends, sidechain keys).
+//!
+//! [`reference`](mod@reference) matches a programme's tonal balance, width and loudness to
+//! a reference track (`--reference`).
 #![forbid(unsafe_code)]
 
 pub mod automation;
@@ -14,6 +17,7 @@ pub mod factory;
 pub mod graph;
 pub mod import;
 pub mod master;
+pub mod reference;
 pub mod render;
 pub mod strip;
 
