@@ -45,6 +45,12 @@ pub struct MasterOptions {
     /// Largest limiter gain reduction the target may need, in dB (default 12).
     #[arg(long, value_name = "DB")]
     pub max_reduction: Option<f64>,
+    /// Match tonal balance (mid and side), stereo width and loudness to this reference track.
+    #[arg(long, value_name = "FILE")]
+    pub reference: Option<PathBuf>,
+    /// How much of the reference's difference to apply, 0–100 %.
+    #[arg(long, value_name = "PCT", default_value_t = 100.0)]
+    pub amount: f64,
 }
 
 /// Arguments of `mixmaster master`.
@@ -115,7 +121,14 @@ fn settings(
     if spec.bits.as_deref() == Some("32f") && format != FileFormat::Wav {
         bail!("32-bit float is only available for WAV output");
     }
-    Ok(MasterSettings::from_spec(&spec, format, &dir)?)
+    let mut settings = MasterSettings::from_spec(&spec, format, &dir)?;
+    if let Some(r) = &o.reference {
+        if !(0.0..=100.0).contains(&o.amount) {
+            bail!("--amount {}: expected 0 ..= 100 (%)", o.amount);
+        }
+        settings.reference = Some((r.clone(), o.amount / 100.0));
+    }
+    Ok(settings)
 }
 
 /// Fields of `over` replace those of `base` where given.

@@ -35,6 +35,7 @@ use mixmaster_session::{CompressorSpec, FilterSpec, Insert, MasteringSpec, Proce
 
 use crate::error::EngineError;
 use crate::factory::{self, Context};
+use crate::reference::{self, Analysis, MatchOptions, MatchPlan};
 
 /// Frames per processing block.
 const BLOCK: usize = 4096;
@@ -81,6 +82,9 @@ pub struct MasterSettings {
     pub base_dir: PathBuf,
     /// The settings as given, for the sidecar log.
     pub spec: MasteringSpec,
+    /// Reference track to match (tone, width, loudness) and the amount
+    /// 0 ..= 1.
+    pub reference: Option<(PathBuf, f64)>,
 }
 
 impl MasterSettings {
@@ -232,6 +236,7 @@ impl MasterSettings {
             dual_mono: target.is_some_and(|t| t.mono_as_dual_mono),
             base_dir: base_dir.to_path_buf(),
             spec: spec.clone(),
+            reference: None,
         })
     }
 
@@ -361,7 +366,7 @@ pub fn master_file(
         )));
     }
     let silent = !input_lufs.is_finite() || input_lufs < SILENCE_LUFS;
-    if silent && settings.integrated_lufs.is_some() {
+    if silent && (settings.integrated_lufs.is_some() || settings.reference.is_some()) {
         return Err(EngineError::Render(format!(
             "{}: the input is silent or nearly so (integrated {}); reaching {:.1} LUFS would need \
              a runaway gain — nothing written",
@@ -371,11 +376,35 @@ pub fn master_file(
         )));
     }
     let chain_spec = settings.chain(input_lufs);
+    // Reference matching: a linear-phase match EQ (mid, side, width) first
+    // in the chain; the reference's loudness is the target unless a preset
+    // or a number sets one.
+    let mut target_lufs = settings.integrated_lufs;
+    let matching = match &settings.reference {
+        Some((path, amount)) => {
+            let ours = Analysis::of_file(input)?;
+            let theirs = Analysis::of_file(path)?;
+            let options = MatchOptions {
+                amount: *amount,
+                ..MatchOptions::default()
+            };
+            let plan = reference::plan(&ours, &theirs, &options)
+                .map_err(|e| EngineError::Render(format!("reference matching: {e}")))?;
+            if target_lufs.is_none() && settings.spec.target.is_none() {
+                target_lufs = plan.loudness_target_lufs;
+            }
+            for line in plan.summary() {
+                notes.push(format!("reference: {line}"));
+            }
+            Some(plan)
+        }
+        None => None,
+    };
 
     let lossy = format == FileFormat::Mp3;
     // (Every written file is checked; see the proof step below.)
     let mut ceiling = settings.ceiling_dbtp;
-    let mut gain_db = match settings.integrated_lufs {
+    let mut gain_db = match target_lufs {
         Some(t) => t - input_lufs,
         None => 0.0,
     };
@@ -407,6 +436,7 @@ pub fn master_file(
         let pass = render_pass(
             input,
             settings,
+            matching.as_ref(),
             &chain_spec,
             gain_db,
             ceiling,
@@ -417,11 +447,11 @@ pub fn master_file(
             |done, total| progress(renders, done, total),
         )?;
         let got = pass.report.integrated_lufs;
-        let converged = match settings.integrated_lufs {
+        let converged = match target_lufs {
             None => true,
             Some(t) => (got - t).abs() <= settings.tolerance_lu,
         };
-        if let Some(t) = settings.integrated_lufs
+        if let Some(t) = target_lufs
             && !converged
             && got < t
             && pass.max_gr > settings.max_limiter_reduction_db
@@ -441,7 +471,7 @@ pub fn master_file(
         if !converged {
             drop(writer);
             history.push((gain_db, got));
-            gain_db = next_gain(&history, settings.integrated_lufs.unwrap_or(got));
+            gain_db = next_gain(&history, target_lufs.unwrap_or(got));
             continue;
         }
         if settings.encoding != Encoding::Float32 || format != FileFormat::Wav {
@@ -495,7 +525,7 @@ pub fn master_file(
             max_limiter_reduction_db: pass.max_gr,
             average_limiter_reduction_db: pass.avg_gr,
             ceiling_dbtp: ceiling,
-            target_lufs: settings.integrated_lufs,
+            target_lufs,
             target_id: settings.target.map(|t| t.id),
             sample_rate_hz: out_rate,
             channels: out_channels,
@@ -586,6 +616,7 @@ pub fn measure_file(path: &Path, dual_mono: bool) -> Result<MeterReport, EngineE
 fn render_pass(
     input: &Path,
     settings: &MasterSettings,
+    matching: Option<&MatchPlan>,
     chain_spec: &[Insert],
     gain_db: f64,
     ceiling_dbtp: f64,
@@ -605,6 +636,14 @@ fn render_pass(
         channels: out_channels,
     };
     let mut chain: Vec<Box<dyn Processor>> = Vec::new();
+    if let Some(plan) = matching {
+        let mut eq = plan
+            .processor(out_rate)
+            .map_err(|e| EngineError::Render(format!("reference matching: {e}")))?;
+        eq.prepare(out_rate, BLOCK, out_channels)
+            .map_err(|e| EngineError::Render(format!("reference matching: {e}")))?;
+        chain.push(Box::new(eq));
+    }
     for (k, insert) in chain_spec.iter().enumerate() {
         if insert.bypass {
             continue;
@@ -839,6 +878,7 @@ fn write_sidecar(
         "ceiling_dbtp": settings.ceiling_dbtp,
         "tolerance_lu": settings.tolerance_lu,
         "integrated_met": s.target_lufs.map(|t| (out.integrated_lufs - t).abs() <= settings.tolerance_lu),
+        "integrated_lufs_used": s.target_lufs,
         "true_peak_met": out.true_peak_dbtp <= settings.ceiling_dbtp,
     });
     let doc = serde_json::json!({
@@ -848,6 +888,10 @@ fn write_sidecar(
         "settings": settings_json,
         "settings_hash": format!("{:016x}", fnv1a(canonical.as_bytes())),
         "target": target_json,
+        "reference": settings.reference.as_ref().map(|(p, a)| serde_json::json!({
+            "file": p.file_name().map(|n| n.to_string_lossy().into_owned()),
+            "amount": a,
+        })),
         "input_figures": figures(&s.input),
         "output_figures": figures(out),
         "gain_db": (s.gain_db * 100.0).round() / 100.0,
