@@ -348,13 +348,7 @@ impl Compressor {
         let peak_detector = self.options.detector == Detector::Peak;
         for v in gains.iter_mut() {
             let peak = *v;
-            let level = if peak_detector {
-                peak
-            } else {
-                self.mean_square =
-                    flush(self.rms_coeff * self.mean_square + (1.0 - self.rms_coeff) * peak * peak);
-                self.mean_square.sqrt()
-            };
+            let level = self.level(peak, peak_detector);
             *v = if level < quiet {
                 0.0
             } else {
@@ -380,6 +374,19 @@ impl Compressor {
             } else {
                 (1.0 - mix) + mix * db_gain(makeup - *v)
             };
+        }
+    }
+
+    /// The detector level of a key peak: the peak itself, or the RMS of the
+    /// mean-square averager.
+    #[inline]
+    fn level(&mut self, peak: f64, peak_detector: bool) -> f64 {
+        if peak_detector {
+            peak
+        } else {
+            self.mean_square =
+                flush(self.rms_coeff * self.mean_square + (1.0 - self.rms_coeff) * peak * peak);
+            self.mean_square.sqrt()
         }
     }
 
@@ -429,13 +436,7 @@ impl Compressor {
             let manual_makeup = self.makeup_db.next_value();
             let mix = self.mix.next_value();
             let peak = *v;
-            let level = if peak_detector {
-                peak
-            } else {
-                self.mean_square =
-                    flush(self.rms_coeff * self.mean_square + (1.0 - self.rms_coeff) * peak * peak);
-                self.mean_square.sqrt()
-            };
+            let level = self.level(peak, peak_detector);
             *v = -compressor_gain_db(level_db(level), t, ir, w);
             self.ballistics(std::slice::from_mut(v));
             let reduction = *v;

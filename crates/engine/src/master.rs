@@ -22,10 +22,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use mixmaster_core::targets::{TARGETS, Target};
+use mixmaster_core::targets::Target;
 use mixmaster_core::{AudioBuffer, Processor};
 use mixmaster_dsp::limiter::{AttackShape, Character};
-use mixmaster_dsp::{Dither, DitherOptions, Limiter, LimiterOptions, NoiseShaping};
+use mixmaster_dsp::{Limiter, LimiterOptions, NoiseShaping};
 use mixmaster_io::{
     AudioReader, AudioWriter, BextInfo, Encoding, FileFormat, Loudness, Metadata, WriteOptions,
     WriteSpec,
@@ -36,6 +36,7 @@ use mixmaster_session::{CompressorSpec, FilterSpec, Insert, MasteringSpec, Proce
 use crate::error::EngineError;
 use crate::factory::{self, Context};
 use crate::reference::{self, Analysis, MatchOptions, MatchPlan};
+use crate::render::dither;
 
 /// Frames per processing block.
 const BLOCK: usize = 4096;
@@ -354,14 +355,11 @@ pub fn master_file(
     let input_report = measure_file(input, settings.dual_mono)?;
     let input_lufs = input_report.integrated_lufs;
     let input_frames = input_report.frames;
-    if let Some(nf) = input_report
-        .nonfinite_samples
-        .checked_sub(0)
-        .filter(|&n| n > 0)
-    {
+    if input_report.nonfinite_samples > 0 {
         return Err(EngineError::Render(format!(
-            "{}: {nf} samples are NaN or infinite (first at frame {}); refusing to master",
+            "{}: {} samples are NaN or infinite (first at frame {}); refusing to master",
             input.display(),
+            input_report.nonfinite_samples,
             input_report.first_nonfinite.as_ref().map_or(0, |f| f.frame)
         )));
     }
@@ -402,7 +400,6 @@ pub fn master_file(
     };
 
     let lossy = format == FileFormat::Mp3;
-    // (Every written file is checked; see the proof step below.)
     let mut ceiling = settings.ceiling_dbtp;
     let mut gain_db = match target_lufs {
         Some(t) => t - input_lufs,
@@ -474,9 +471,6 @@ pub fn master_file(
             gain_db = next_gain(&history, target_lufs.unwrap_or(got));
             continue;
         }
-        if settings.encoding != Encoding::Float32 || format != FileFormat::Wav {
-            // bext loudness where the format holds it.
-        }
         let loud = loudness_of(&pass.report);
         if format == FileFormat::Wav {
             writer.set_loudness(loud)?;
@@ -515,7 +509,7 @@ pub fn master_file(
             );
         }
         let seconds = started.elapsed().as_secs_f64();
-        let mut result = MasterSummary {
+        let result = MasterSummary {
             output: summary.path.clone(),
             sidecar: sidecar_path(&summary.path),
             input: input_report.clone(),
@@ -536,7 +530,6 @@ pub fn master_file(
             notes,
         };
         write_sidecar(&result, settings, input)?;
-        result.sidecar = sidecar_path(&summary.path);
         return Ok(result);
     }
 }
@@ -669,22 +662,8 @@ fn render_pass(
     let latency: usize =
         chain.iter().map(|p| p.latency_frames()).sum::<usize>() + limiter.latency_frames();
     let mut dither = match settings.encoding {
-        Encoding::Pcm16 | Encoding::Pcm24 => {
-            let bits = if settings.encoding == Encoding::Pcm16 {
-                16
-            } else {
-                24
-            };
-            let mut d = Dither::new(DitherOptions {
-                bits,
-                shaping: settings.noise_shaping,
-                ..DitherOptions::default()
-            })
-            .map_err(|e| EngineError::Render(e.to_string()))?;
-            d.prepare(out_rate, BLOCK, out_channels)
-                .map_err(|e| EngineError::Render(e.to_string()))?;
-            Some(d)
-        }
+        Encoding::Pcm16 => Some(dither(16, settings.noise_shaping, out_rate, out_channels)?),
+        Encoding::Pcm24 => Some(dither(24, settings.noise_shaping, out_rate, out_channels)?),
         _ => None,
     };
     let mut meter_options = MeterOptions::new(out_rate, out_channels);
@@ -712,7 +691,6 @@ fn render_pass(
     let mut resampled = AudioBuffer::new(out_channels, 0);
     let mut fifo: Vec<Vec<f64>> = vec![Vec::new(); out_channels];
     let mut to_skip = latency;
-    let mut produced: u64 = 0; // frames of signal fed to the chain
     let mut written: u64 = 0;
     let mut input_done = false;
     let mut block: Vec<Vec<f64>> = vec![vec![0.0; BLOCK]; out_channels];
@@ -764,8 +742,6 @@ fn render_pass(
             b.extend(f.drain(..avail));
             b.resize(BLOCK, 0.0);
         }
-        produced += avail as u64;
-        let _ = produced;
         {
             let mut slices: Vec<&mut [f64]> = block.iter_mut().map(Vec::as_mut_slice).collect();
             for p in &mut chain {
@@ -917,9 +893,4 @@ fn write_sidecar(
             std::fs::remove_file(&tmp).ok();
             EngineError::Render(format!("{}: cannot write the log: {e}", path.display()))
         })
-}
-
-/// The preset ids, for help texts.
-pub fn target_ids() -> String {
-    TARGETS.iter().map(|t| t.id).collect::<Vec<_>>().join(", ")
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use mixmaster_core::Processor;
-use mixmaster_dsp::{Dither, DitherOptions};
+use mixmaster_dsp::{Dither, DitherOptions, NoiseShaping};
 use mixmaster_io::{AudioWriter, Encoding, FileFormat, WriteSpec};
 use mixmaster_meter::{Meter, MeterOptions, MeterReport};
 use mixmaster_session::LoadedSession;
@@ -75,16 +75,7 @@ pub fn render_to_file(
     };
     // The mix is float: an integer output always lowers the word length.
     let mut dither = match bits {
-        Some(bits) => {
-            let mut d = Dither::new(DitherOptions {
-                bits,
-                ..DitherOptions::default()
-            })
-            .map_err(|e| EngineError::Render(e.to_string()))?;
-            d.prepare(rate, crate::graph::BLOCK_FRAMES, 2)
-                .map_err(|e| EngineError::Render(e.to_string()))?;
-            Some(d)
-        }
+        Some(bits) => Some(dither(bits, NoiseShaping::None, rate, 2)?),
         None => None,
     };
     let mut meter =
@@ -146,6 +137,25 @@ pub fn render_to_file(
     })
 }
 
+/// A prepared dither to `bits` (blocks up to the mixer's block size or
+/// mastering's, whichever is larger).
+pub(crate) fn dither(
+    bits: u32,
+    shaping: NoiseShaping,
+    rate: u32,
+    channels: usize,
+) -> Result<Dither, EngineError> {
+    let mut d = Dither::new(DitherOptions {
+        bits,
+        shaping,
+        ..DitherOptions::default()
+    })
+    .map_err(|e| EngineError::Render(e.to_string()))?;
+    d.prepare(rate, crate::graph::BLOCK_FRAMES.max(4096), channels)
+        .map_err(|e| EngineError::Render(e.to_string()))?;
+    Ok(d)
+}
+
 type StemWriter = (AudioWriter, Option<Dither>, [Vec<f64>; 2]);
 
 /// One writer per track and bus, named after it, with its own dither.
@@ -183,16 +193,7 @@ fn stem_writers(
                 .collect();
             let writer = AudioWriter::create(&dir.join(format!("{safe}.{ext}")), spec, inputs)?;
             let dither = match bits {
-                Some(bits) => {
-                    let mut d = Dither::new(DitherOptions {
-                        bits,
-                        ..DitherOptions::default()
-                    })
-                    .map_err(|e| EngineError::Render(e.to_string()))?;
-                    d.prepare(rate, crate::graph::BLOCK_FRAMES, 2)
-                        .map_err(|e| EngineError::Render(e.to_string()))?;
-                    Some(d)
-                }
+                Some(bits) => Some(dither(bits, NoiseShaping::None, rate, 2)?),
                 None => None,
             };
             Ok((writer, dither, [Vec::new(), Vec::new()]))
