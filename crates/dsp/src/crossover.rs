@@ -70,18 +70,20 @@
 //! so the highest transition band ends below Nyquist. The length follows
 //! from Kaiser's formula, `N − 1 ≥ (A − 7.95)/(14.36·Δf/fs)`: about
 //! 5·fs/f₁, i.e. 2 411 taps (25.1 ms latency) for a lowest crossover of
-//! 100 Hz at 48 kHz. The FIRs run in [`Convolution`] (uniformly partitioned
-//! FFT convolution without added latency), so the latency is exactly `D`.
+//! 100 Hz at 48 kHz. The FIRs run in [`FftFir`] (uniformly partitioned FFT
+//! convolution, every partition in the frequency domain), which adds its
+//! partition `B` (2048 frames for 2 411 taps), so the latency is exactly
+//! `D + B` and the top band's input is delayed by as much.
 //! Linear-phase crossover frequencies are fixed at construction (they set
 //! `N`, hence the latency).
 
 use std::f64::consts::PI;
 
-use mixmaster_core::{CoreError, Processor};
+use mixmaster_core::CoreError;
 
 use crate::biquad::{Coefficients, SEGMENT_FRAMES, SectionChain, TAIL_DECAY_DB, decay_frames};
-use crate::convolution::{Convolution, ConvolutionOptions};
 use crate::dynamics::lookahead::Delay;
+use crate::fft_fir::{FftFir, default_partition_frames};
 use crate::filter::{check_range, check_sample_rate};
 use crate::kaiser_fir;
 use crate::smoothing::{DEFAULT_SMOOTHING_MS, LinearSmoother, ramp_frames};
@@ -462,7 +464,7 @@ pub struct Crossover {
     high_design: Vec<Vec<Coefficients>>,
     allpass_design: Vec<Vec<Coefficients>>,
     // Linear phase.
-    firs: Vec<Convolution>,
+    firs: Vec<FftFir>,
     fir_taps: Vec<Vec<f64>>,
     delays: Vec<Delay>,
     latency_frames: usize,
@@ -570,25 +572,14 @@ impl Crossover {
         let xovers = self.options.crossover_hz.len();
         if self.options.kind == CrossoverKind::LinearPhase {
             self.fir_taps = linear_phase_lowpasses(&self.options.crossover_hz, fs);
-            let options = ConvolutionOptions {
-                mix: 1.0,
-                gain_db: 0.0,
-                predelay_ms: 0.0,
-                partition_frames: None,
-            };
             self.firs = self
                 .fir_taps
                 .iter()
-                .map(|h| {
-                    let mut c = Convolution::new(&[h], sample_rate_hz, options)?;
-                    c.prepare(sample_rate_hz, max_block_frames, channels)?;
-                    Ok(c)
-                })
+                .map(|h| FftFir::new(&[h], channels, None))
                 .collect::<Result<_, CoreError>>()?;
-            self.latency_frames = if xovers == 0 {
-                0
-            } else {
-                (self.fir_taps[0].len() - 1) / 2
+            self.latency_frames = match self.fir_taps.first() {
+                None => 0,
+                Some(h) => (h.len() - 1) / 2 + default_partition_frames(h.len()),
             };
             self.delays = (0..channels)
                 .map(|_| Delay::new(self.latency_frames))
@@ -636,7 +627,7 @@ impl Crossover {
                 chain.reset();
             }
         }
-        self.firs.iter_mut().for_each(Processor::reset);
+        self.firs.iter_mut().for_each(FftFir::reset);
         self.delays.iter_mut().for_each(Delay::reset);
     }
 
@@ -711,14 +702,25 @@ impl Crossover {
         let omega = 2.0 * PI * freq_hz / self.sample_rate_hz;
         let xovers = self.options.crossover_hz.len();
         if self.options.kind == CrossoverKind::LinearPhase {
-            let delay = {
-                let (s, c) = (omega * self.latency_frames as f64).sin_cos();
+            let rotate = |frames: usize| {
+                let (s, c) = (omega * frames as f64).sin_cos();
                 (c, -s)
             };
+            // The FIRs' own delay D, then the partition B on every band.
+            let partition = self
+                .fir_taps
+                .first()
+                .map_or(0, |h| default_partition_frames(h.len()));
             let lp = |j: usize| fir_response(&self.fir_taps[j], omega);
             let below = if band == 0 { (0.0, 0.0) } else { lp(band - 1) };
-            let this = if band == xovers { delay } else { lp(band) };
-            return (this.0 - below.0, this.1 - below.1);
+            let this = if band == xovers {
+                rotate(self.latency_frames - partition)
+            } else {
+                lp(band)
+            };
+            let (re, im) = (this.0 - below.0, this.1 - below.1);
+            let (c, s) = rotate(partition);
+            return (re * c - im * s, re * s + im * c);
         }
         let fs = self.sample_rate_hz;
         let n = self.options.kind.butterworth_order();

@@ -11,7 +11,8 @@
 //! * Colour: [`saturation`] (tape, tube, soft clip; 8× oversampling with
 //!   ADAA), [`oversampling`].
 //! * Time: [`delay`], [`reverb`] (feedback delay network), [`convolution`]
-//!   (uniformly partitioned, zero latency).
+//!   (uniformly partitioned, zero latency), [`fft_fir`] (long FIRs by FFT
+//!   with one partition of latency, for linear-phase EQ and crossovers).
 //! * Word length: [`dither`] (TPDF, noise shaping).
 //! * Matching: [`match_eq`] (linear-phase FIR EQ from a magnitude curve,
 //!   mid and side, for reference matching).
@@ -25,10 +26,12 @@ pub use dither::{Dither, DitherOptions, NoiseShaping};
 
 pub mod convolution;
 pub mod delay;
+pub mod fft_fir;
 pub mod reverb;
 
 pub use convolution::{Convolution, ConvolutionOptions};
 pub use delay::{Delay, DelayOptions, NoteModifier, NoteValue, note_to_ms};
+pub use fft_fir::FftFir;
 pub use reverb::{Reverb, ReverbOptions};
 // Filters, EQ and utility (branch dsp-filters).
 pub mod analog_match;

@@ -41,8 +41,8 @@
 //! (not of their digital approximations, so it is exact up to fs/2 and
 //! needs no frequency clamp), designed by frequency sampling on a dense grid
 //! and a Tukey window ([`fir_design`](crate::fir_design)), run by the
-//! uniformly partitioned FFT convolution of [`Convolution`] (zero added
-//! latency). Paths:
+//! uniformly partitioned FFT convolution of [`FftFir`] (every partition in
+//! the frequency domain, one partition `B` of added latency). Paths:
 //!
 //! * stereo bands only: one FIR on both channels;
 //! * mid/side bands: M/S coding, `G_M` = stereo·mid bands on M,
@@ -53,7 +53,8 @@
 //!   convolution), so the latency stays that of one FIR.
 //!
 //! A path without bands gets the exact unit impulse, so it is delayed and
-//! otherwise untouched. `latency_frames() = (N − 1)/2` exactly, `N` odd.
+//! otherwise untouched. `latency_frames() = (N − 1)/2 + B` exactly, `N` odd,
+//! `B` = [`default_partition_frames`]`(N)` (4096 for 8191 taps).
 //!
 //! **Length rule.** `|H|` of a band has poles and zeros at some distance
 //! `σ·ω0` from the imaginary axis; the zero-phase impulse response of `|H|`
@@ -77,7 +78,7 @@
 //! 10 Hz (the lowest band frequency) to 0.45·fs: measured worst 0.009 dB
 //! over 1576 single-band designs at 44.1 to 192 kHz (tests:
 //! `tests/mastering_eq.rs`). The cap (65535 taps at 48 kHz, 0.68 s of
-//! latency) is reached only by narrow low bands, e.g. a bell with
+//! latency before the partition) is reached only by narrow low bands, e.g. a bell with
 //! `Q·10^{|g|/40}/f0 > 0.27 s` (Q 1 at ±24 dB below 15 Hz, Q 3 at ±12 dB
 //! below 22 Hz, Q 10 at ±6 dB below 53 Hz); then the response near that
 //! band is smoothed over about `fs/N` Hz: [`MasteringEq::fir_length`]
@@ -100,8 +101,8 @@ use std::io::Write;
 
 use mixmaster_core::{CoreError, Processor};
 
-use crate::convolution::{Convolution, ConvolutionOptions};
 use crate::eq::{Band, Eq, EqOptions};
+use crate::fft_fir::{FftFir, default_partition_frames};
 use crate::filter::{check_freq, check_q, check_range, check_sample_rate};
 use crate::fir_design::design_linear_phase;
 use crate::smoothing::DEFAULT_SMOOTHING_MS;
@@ -318,9 +319,15 @@ impl FirLength {
         self.required_taps > self.taps
     }
 
-    /// The latency of the FIR, `(taps − 1)/2`.
+    /// The FFT partition the FIR runs with, `B`.
+    pub fn partition_frames(&self) -> usize {
+        default_partition_frames(self.taps)
+    }
+
+    /// The latency of the filter: the FIR's centre `(taps − 1)/2` plus the
+    /// partition `B`.
     pub fn latency_frames(&self) -> usize {
-        (self.taps - 1) / 2
+        (self.taps - 1) / 2 + self.partition_frames()
     }
 }
 
@@ -426,7 +433,7 @@ struct Lane {
 
 #[derive(Debug, Clone)]
 struct LinearPath {
-    convolution: Convolution,
+    convolution: FftFir,
     /// Encode to M/S before the convolution and decode after.
     mid_side: bool,
     kernels: Vec<Vec<f64>>,
@@ -775,7 +782,7 @@ impl MasteringEq {
         }
     }
 
-    fn prepare_linear(&mut self, max_block_frames: usize) -> Result<(), CoreError> {
+    fn prepare_linear(&mut self) -> Result<(), CoreError> {
         use BandChannels as C;
         let stereo = self.channels == 2;
         let any =
@@ -832,17 +839,7 @@ impl MasteringEq {
                 false,
             )
         };
-        let mut convolution = Convolution::new(
-            &kernels,
-            self.sample_rate_hz,
-            ConvolutionOptions {
-                mix: 1.0,
-                gain_db: 0.0,
-                predelay_ms: 0.0,
-                partition_frames: None,
-            },
-        )?;
-        convolution.prepare(self.sample_rate_hz, max_block_frames, self.channels)?;
+        let convolution = FftFir::new(&kernels, self.channels, None)?;
         self.linear = Some(LinearPath {
             convolution,
             mid_side: code_mid_side,
@@ -856,7 +853,7 @@ impl Processor for MasteringEq {
     fn prepare(
         &mut self,
         sample_rate_hz: u32,
-        max_block_frames: usize,
+        _max_block_frames: usize,
         channels: usize,
     ) -> Result<(), CoreError> {
         check_sample_rate(sample_rate_hz)?;
@@ -870,7 +867,7 @@ impl Processor for MasteringEq {
         self.mid_side = false;
         match self.options.phase {
             Phase::Minimum => self.prepare_minimum()?,
-            Phase::Linear => self.prepare_linear(max_block_frames)?,
+            Phase::Linear => self.prepare_linear()?,
         }
         self.prepared = true;
         Ok(())
@@ -934,7 +931,7 @@ impl Processor for MasteringEq {
                 .map(|l| l.eq.tail_frames())
                 .max()
                 .unwrap_or(0),
-            Phase::Linear => self.fir_length.taps - 1,
+            Phase::Linear => self.fir_length.taps - 1 + self.fir_length.partition_frames(),
         }
     }
 

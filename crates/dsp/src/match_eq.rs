@@ -9,10 +9,11 @@
 //! `MASTERING_NOTES.md` §3.4) → `M' = h_M * M`, `S' = g·(h_S * S)` →
 //! `L = M' + S'`, `R = M' − S'`. The side gain `g = 10^(side_gain_db/20)` is
 //! folded into the side FIR. Mono (one channel): the mid FIR only. Both FIRs
-//! run in one [`Convolution`] (uniformly partitioned FFT convolution with a
-//! direct head, bit-identical for any block size), so the processor is
-//! block-size invariant and adds exactly [`MatchEq::latency_frames`] =
-//! `(N−1)/2` frames of delay.
+//! run in one [`FftFir`] (uniformly partitioned FFT convolution, every
+//! partition in the frequency domain, bit-identical for any block size), so
+//! the processor is block-size invariant and adds exactly
+//! [`Processor::latency_frames`] = `(N−1)/2 + B` frames of delay: the FIR's
+//! centre plus the FFT partition `B` (8192 frames for the default length).
 //!
 //! # FIR design (frequency sampling and a window)
 //!
@@ -29,7 +30,7 @@
 //! power of two nearest `0.34·fs`, minus one: 16383 taps at 44.1 and
 //! 48 kHz (main lobe ±5.9 Hz at 48 kHz, enough to follow a 1/3-octave
 //! smoothed curve down to 30 Hz), 32767 at 96 kHz; latency 8191 frames
-//! (171 ms at 48 kHz) at the default.
+//! (171 ms at 48 kHz) at the default, plus the partition.
 //!
 //! A curve is given as points (frequency, dB), interpolated linearly in dB
 //! over log-frequency and held flat below the first and above the last
@@ -42,7 +43,7 @@ use mixmaster_core::{CoreError, Processor};
 use realfft::RealFftPlanner;
 use realfft::num_complex::Complex;
 
-use crate::convolution::{Convolution, ConvolutionOptions};
+use crate::fft_fir::{FftFir, default_partition_frames};
 
 /// Largest gain a curve point or the side gain may have, in dB.
 pub const MAX_GAIN_DB: f64 = 24.0;
@@ -239,7 +240,7 @@ pub struct MatchEq {
     mid_fir: Vec<f64>,
     /// Side FIR with the side gain folded in.
     side_fir: Vec<f64>,
-    convolution: Option<Convolution>,
+    convolution: Option<FftFir>,
     channels: usize,
     mid: Vec<f64>,
     side: Vec<f64>,
@@ -373,19 +374,12 @@ impl Processor for MatchEq {
         if sample_rate_hz != self.sample_rate_hz {
             self.design(sample_rate_hz);
         }
-        let options = ConvolutionOptions {
-            mix: 1.0,
-            gain_db: 0.0,
-            predelay_ms: 0.0,
-            partition_frames: None,
-        };
-        let mut conv = if channels == 1 {
-            Convolution::new(&[&self.mid_fir], sample_rate_hz, options)?
+        let conv = if channels == 1 {
+            FftFir::new(&[&self.mid_fir], 1, None)?
         } else {
-            Convolution::new(&[&self.mid_fir, &self.side_fir], sample_rate_hz, options)?
+            FftFir::new(&[&self.mid_fir, &self.side_fir], 2, None)?
         };
         let block = max_block_frames.max(1);
-        conv.prepare(sample_rate_hz, block, channels)?;
         self.convolution = Some(conv);
         self.channels = channels;
         let scratch = if channels == 2 { block } else { 0 };
@@ -418,14 +412,15 @@ impl Processor for MatchEq {
         }
     }
 
-    /// `(N−1)/2`: the centre of the linear-phase FIR.
+    /// `(N−1)/2 + B`: the centre of the linear-phase FIR plus the FFT
+    /// partition.
     fn latency_frames(&self) -> usize {
-        (self.taps - 1) / 2
+        (self.taps - 1) / 2 + default_partition_frames(self.taps)
     }
 
-    /// `N−1`: the whole impulse response follows the last input frame.
+    /// `N − 1 + B`: the whole impulse response follows the last input frame.
     fn tail_frames(&self) -> usize {
-        self.taps - 1
+        self.taps - 1 + default_partition_frames(self.taps)
     }
 }
 
@@ -523,9 +518,9 @@ mod tests {
         let fs = 48_000;
         let mut eq = MatchEq::new(MatchEqOptions::default(), fs).expect("valid");
         let d = eq.latency_frames();
-        assert_eq!(d, 8191);
+        assert_eq!(d, 8191 + 8192);
         let mut rng = crate::rng::SplitMix64::new(3);
-        let n = 30_000;
+        let n = 40_000;
         let l: Vec<f64> = (0..n).map(|_| rng.next_f64() - 0.5).collect();
         let r: Vec<f64> = (0..n).map(|_| rng.next_f64() - 0.5).collect();
         let out = run_in_blocks(&mut eq, fs, &[l.clone(), r.clone()], 1000);
@@ -551,7 +546,7 @@ mod tests {
         };
         let mut eq = MatchEq::new(options, fs).expect("valid");
         let d = eq.latency_frames();
-        assert_eq!(d, 127);
+        assert_eq!(d, 127 + 128);
         // An impulse on L only: M = S = 0.5.
         let mut l = vec![0.0; 600];
         l[0] = 1.0;
@@ -625,6 +620,6 @@ mod tests {
         let mut eq = MatchEq::new(MatchEqOptions::default(), 48_000).expect("valid");
         eq.prepare(96_000, 128, 2).expect("valid");
         assert_eq!(eq.sample_rate_hz(), 96_000);
-        assert_eq!(eq.latency_frames(), 16_383);
+        assert_eq!(eq.latency_frames(), 16_383 + 8192);
     }
 }

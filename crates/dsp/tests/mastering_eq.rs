@@ -8,13 +8,14 @@
 //!   processor, by FFT);
 //! * linear phase: within 0.1 dB from 10 Hz to 0.45·fs for every band set
 //!   the length rule does not cap; impulse response symmetric within 1e-12;
-//!   latency `(N − 1)/2` exactly;
+//!   latency `(N − 1)/2 + B` exactly (`B` the FFT partition);
 //! * a mid band leaves `L − R` and a side band `L + R` unchanged within
 //!   −120 dB of the signal peak;
 //! * blocks of 1, 7, 64 and 4096 frames: bit-identical in minimum phase,
 //!   within −140 dB in linear phase.
 
 use mixmaster_core::{CoreError, Processor};
+use mixmaster_dsp::fft_fir::default_partition_frames;
 use mixmaster_dsp::fir_design::{amplitude_response, design_linear_phase, grid_points};
 use mixmaster_dsp::mastering_eq::{FirLength, linear_phase_length, zero_phase_time_constant_s};
 use mixmaster_dsp::testing::{assert_block_size_invariant, run_in_blocks};
@@ -302,7 +303,10 @@ fn length_rule_gives_8191_taps_at_48_khz_scaled_with_rate_and_grows_for_narrow_l
             },
             "{fs}"
         );
-        assert_eq!(len.latency_frames(), (taps - 1) / 2);
+        assert_eq!(
+            len.latency_frames(),
+            (taps - 1) / 2 + default_partition_frames(taps)
+        );
     }
     // Flat and zero-gain settings: the base length.
     assert_eq!(linear_phase_length(&[], 48_000).taps, 8191);
@@ -432,17 +436,19 @@ fn linear_phase_processor_matches_the_analog_product_and_is_symmetric() {
             Phase::Linear,
         );
         let len = linear_phase_length(&[], fs).taps;
-        let out = run_in_blocks(&mut p, fs, &impulse(&[1.0, 1.0], len + 500), 1024);
-        let latency = p.latency_frames();
-        assert_eq!(latency, (len - 1) / 2);
+        let b = default_partition_frames(len);
+        let out = run_in_blocks(&mut p, fs, &impulse(&[1.0, 1.0], b + len + 500), 1024);
+        assert_eq!(p.latency_frames(), (len - 1) / 2 + b);
+        let latency = (len - 1) / 2;
         assert_eq!(p.kernels().len(), 1);
-        let h = &out[0][..len];
+        assert!(out[0][..b].iter().all(|&v| v == 0.0));
+        let h = &out[0][b..b + len];
         // Symmetric about the latency.
         let asym = (1..=latency)
             .map(|j| (h[latency - j] - h[latency + j]).abs())
             .fold(0.0, f64::max);
         // Nothing after the FIR.
-        let after = out[0][len..].iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let after = out[0][b + len..].iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let points = grid_points(len);
         let a = amplitude_response(h, points);
         let (e, at) = worst_db(&a, points, f, 20.0, |x| analog(&bands, x));
@@ -472,9 +478,10 @@ fn latency_is_the_impulse_peak_of_a_flat_setting_at_every_rate() {
         ] {
             let mut p = eq(bands, Phase::Linear);
             let taps = linear_phase_length(&[], fs).taps;
-            let out = run_in_blocks(&mut p, fs, &impulse(&[0.5, -0.25], taps + 10), 777);
+            let b = default_partition_frames(taps);
+            let out = run_in_blocks(&mut p, fs, &impulse(&[0.5, -0.25], b + taps + 10), 777);
             let l = p.latency_frames();
-            assert_eq!(l, (taps - 1) / 2);
+            assert_eq!(l, (taps - 1) / 2 + b);
             assert_eq!(taps % 2, 1);
             for (c, g) in [(0, 0.5), (1, -0.25)] {
                 let peak = (0..out[c].len())
@@ -489,7 +496,7 @@ fn latency_is_the_impulse_peak_of_a_flat_setting_at_every_rate() {
                     .fold(0.0, f64::max);
                 assert!(err < 1e-15, "{fs} Hz: {err}");
             }
-            assert_eq!(p.tail_frames(), taps - 1);
+            assert_eq!(p.tail_frames(), taps - 1 + b);
         }
     }
     assert_eq!(eq(vec![], Phase::Minimum).latency_frames(), 0);

@@ -20,6 +20,7 @@
 //! is lowered by the overshoot until the decoded file is under it.
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::Instant;
 
 use mixmaster_core::targets::Target;
@@ -40,6 +41,8 @@ use crate::render::dither;
 
 /// Frames per processing block.
 const BLOCK: usize = 4096;
+/// Blocks in flight between two stages of a render.
+const PIPELINE_DEPTH: usize = 4;
 /// Most renders of the loudness loop.
 const MAX_RENDERS: usize = 8;
 /// Below this input loudness the input counts as silence: no gain is
@@ -686,97 +689,153 @@ fn render_pass(
         None => total_in,
     };
     let gain = mixmaster_core::units::db_to_amplitude(gain_db);
-    let mut raw = AudioBuffer::new(info.channels, 0);
-    let mut mapped: Vec<Vec<f64>> = vec![Vec::with_capacity(BLOCK); out_channels];
-    let mut resampled = AudioBuffer::new(out_channels, 0);
-    let mut fifo: Vec<Vec<f64>> = vec![Vec::new(); out_channels];
-    let mut to_skip = latency;
-    let mut written: u64 = 0;
-    let mut input_done = false;
-    let mut block: Vec<Vec<f64>> = vec![vec![0.0; BLOCK]; out_channels];
-    let mut frame_in: u64 = 0;
-    while written < total_out {
-        // Fill the FIFO with at least one block of delivery-rate signal.
-        while fifo[0].len() < BLOCK && !input_done {
-            let n = reader.read(&mut raw, BLOCK)?;
-            if n == 0 {
-                input_done = true;
-                if let Some(r) = resampler.as_mut() {
-                    r.flush(&mut resampled)?;
-                    for (f, c) in fifo.iter_mut().zip(resampled.planar()) {
-                        f.extend_from_slice(c);
+    // Blocks through the limiter: the signal, then silence to flush the
+    // latency.
+    let blocks = (total_out + latency as u64).div_ceil(BLOCK as u64);
+
+    // Three stages on their own threads, each block in order through each:
+    // decode → chain → gain | limiter → dither | write and meter (here, so
+    // the writer and the progress callback stay on the caller's thread).
+    // The result does not depend on the threads: every processor sees the
+    // same blocks in the same order.
+    let (to_limiter, from_source) = mpsc::sync_channel::<Vec<Vec<f64>>>(PIPELINE_DEPTH);
+    let (to_sink, from_limiter) = mpsc::sync_channel::<Vec<Vec<f64>>>(PIPELINE_DEPTH);
+    std::thread::scope(|scope| -> Result<Pass, EngineError> {
+        let source = scope.spawn(move || -> Result<(), EngineError> {
+            let mut raw = AudioBuffer::new(info.channels, 0);
+            let mut mapped: Vec<Vec<f64>> = vec![Vec::with_capacity(BLOCK); out_channels];
+            let mut resampled = AudioBuffer::new(out_channels, 0);
+            let mut fifo: Vec<Vec<f64>> = vec![Vec::new(); out_channels];
+            let mut input_done = false;
+            let mut frame_in: u64 = 0;
+            for _ in 0..blocks {
+                // Fill the FIFO with at least one block of delivery-rate
+                // signal.
+                while fifo[0].len() < BLOCK && !input_done {
+                    let n = reader.read(&mut raw, BLOCK)?;
+                    if n == 0 {
+                        input_done = true;
+                        if let Some(r) = resampler.as_mut() {
+                            r.flush(&mut resampled)?;
+                            for (f, c) in fifo.iter_mut().zip(resampled.planar()) {
+                                f.extend_from_slice(c);
+                            }
+                        }
+                        break;
+                    }
+                    for c in raw.planar() {
+                        if let Some(i) = c.iter().position(|x| !x.is_finite()) {
+                            return Err(EngineError::Render(format!(
+                                "{}: sample at frame {} is NaN or infinite; refusing to master",
+                                input.display(),
+                                frame_in + i as u64
+                            )));
+                        }
+                    }
+                    frame_in += n as u64;
+                    map_channels(&raw, &mut mapped, out_channels);
+                    match resampler.as_mut() {
+                        Some(r) => {
+                            r.process(&mapped, &mut resampled)?;
+                            for (f, c) in fifo.iter_mut().zip(resampled.planar()) {
+                                f.extend_from_slice(c);
+                            }
+                        }
+                        None => {
+                            for (f, c) in fifo.iter_mut().zip(&mapped) {
+                                f.extend_from_slice(c);
+                            }
+                        }
                     }
                 }
-                break;
-            }
-            for c in raw.planar() {
-                if let Some(i) = c.iter().position(|x| !x.is_finite()) {
-                    return Err(EngineError::Render(format!(
-                        "{}: sample at frame {} is NaN or infinite; refusing to master",
-                        input.display(),
-                        frame_in + i as u64
-                    )));
+                let avail = fifo[0].len().min(BLOCK);
+                let mut block: Vec<Vec<f64>> = fifo
+                    .iter_mut()
+                    .map(|f| {
+                        let mut b = Vec::with_capacity(BLOCK);
+                        b.extend(f.drain(..avail));
+                        b.resize(BLOCK, 0.0);
+                        b
+                    })
+                    .collect();
+                let mut slices: Vec<&mut [f64]> = block.iter_mut().map(Vec::as_mut_slice).collect();
+                for p in &mut chain {
+                    p.process(&mut slices);
                 }
-            }
-            frame_in += n as u64;
-            map_channels(&raw, &mut mapped, out_channels);
-            match resampler.as_mut() {
-                Some(r) => {
-                    r.process(&mapped, &mut resampled)?;
-                    for (f, c) in fifo.iter_mut().zip(resampled.planar()) {
-                        f.extend_from_slice(c);
+                if gain != 1.0 {
+                    for c in slices.iter_mut() {
+                        for x in c.iter_mut() {
+                            *x *= gain;
+                        }
                     }
                 }
-                None => {
-                    for (f, c) in fifo.iter_mut().zip(&mapped) {
-                        f.extend_from_slice(c);
-                    }
+                if to_limiter.send(block).is_err() {
+                    // The writer stopped (its error is reported there).
+                    break;
                 }
             }
-        }
-        // One block: signal while there is some, then silence to flush the
-        // latency.
-        let avail = fifo[0].len().min(BLOCK);
-        for (b, f) in block.iter_mut().zip(fifo.iter_mut()) {
-            b.clear();
-            b.extend(f.drain(..avail));
-            b.resize(BLOCK, 0.0);
-        }
-        {
-            let mut slices: Vec<&mut [f64]> = block.iter_mut().map(Vec::as_mut_slice).collect();
-            for p in &mut chain {
-                p.process(&mut slices);
-            }
-            if gain != 1.0 {
-                for c in slices.iter_mut() {
-                    for x in c.iter_mut() {
-                        *x *= gain;
-                    }
+            Ok(())
+        });
+        let limit = scope.spawn(move || {
+            for mut block in from_source {
+                let mut slices: Vec<&mut [f64]> = block.iter_mut().map(Vec::as_mut_slice).collect();
+                limiter.process(&mut slices);
+                if let Some(d) = dither.as_mut() {
+                    d.process(&mut slices);
+                }
+                if to_sink.send(block).is_err() {
+                    break;
                 }
             }
-            limiter.process(&mut slices);
-            if let Some(d) = dither.as_mut() {
-                d.process(&mut slices);
+            (
+                limiter.max_gain_reduction_db(),
+                limiter.average_gain_reduction_db(),
+            )
+        });
+
+        let mut to_skip = latency;
+        let mut written: u64 = 0;
+        let mut sink = || -> Result<(), EngineError> {
+            for block in &from_limiter {
+                let skip = to_skip.min(BLOCK);
+                to_skip -= skip;
+                let take = ((BLOCK - skip) as u64).min(total_out - written) as usize;
+                if take == 0 {
+                    continue;
+                }
+                let out: Vec<&[f64]> = block.iter().map(|b| &b[skip..skip + take]).collect();
+                writer.write(&out)?;
+                meter
+                    .process(&out)
+                    .map_err(|e| EngineError::Render(e.to_string()))?;
+                written += take as u64;
+                progress(written, total_out);
             }
+            Ok(())
+        };
+        let sunk = sink();
+        // Stop the other stages (if the writer failed) and collect them.
+        drop(from_limiter);
+        let sourced = source
+            .join()
+            .map_err(|_| EngineError::Render("the decoding thread panicked".into()))?;
+        let (max_gr, avg_gr) = limit
+            .join()
+            .map_err(|_| EngineError::Render("the limiter thread panicked".into()))?;
+        sourced?;
+        sunk?;
+        if written < total_out {
+            return Err(EngineError::Render(format!(
+                "{}: the render stopped after {written} of {total_out} frames",
+                input.display()
+            )));
         }
-        let skip = to_skip.min(BLOCK);
-        to_skip -= skip;
-        let take = ((BLOCK - skip) as u64).min(total_out - written) as usize;
-        if take > 0 {
-            let out: Vec<&[f64]> = block.iter().map(|b| &b[skip..skip + take]).collect();
-            writer.write(&out)?;
-            meter
-                .process(&out)
-                .map_err(|e| EngineError::Render(e.to_string()))?;
-            written += take as u64;
-            progress(written, total_out);
-        }
-    }
-    Ok(Pass {
-        report: meter.report(),
-        max_gr: limiter.max_gain_reduction_db(),
-        avg_gr: limiter.average_gain_reduction_db(),
-        latency,
+        Ok(Pass {
+            report: meter.report(),
+            max_gr,
+            avg_gr,
+            latency,
+        })
     })
 }
 

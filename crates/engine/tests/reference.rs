@@ -165,7 +165,7 @@ fn amount_zero_is_a_pure_delay() {
     let mut eq = p.processor(FS).expect("processor");
     let out = run(&mut eq, FS, &input);
     let d = eq.latency_frames();
-    assert_eq!(d, 8191);
+    assert_eq!(d, 8191 + 8192);
     let mut err = 0.0f64;
     for (o, x) in out.iter().zip(&input) {
         for i in 0..x.len() {
