@@ -6,6 +6,9 @@
 //!
 //! [`reference`](mod@reference) matches a programme's tonal balance, width and loudness to
 //! a reference track (`--reference`).
+//!
+//! [`programmes`] generates the deterministic inputs that the mastering
+//! acceptance test and `scripts/bench_master_matrix.sh` share.
 #![forbid(unsafe_code)]
 
 pub mod automation;
@@ -17,6 +20,7 @@ pub mod factory;
 pub mod graph;
 pub mod import;
 pub mod master;
+pub mod programmes;
 pub mod reference;
 pub mod render;
 pub mod strip;

@@ -3,10 +3,14 @@
 //! again); the integrated loudness lands within the tolerance in at least
 //! 90 % of the pairs, and every miss is a clear "out of reach" refusal with
 //! nothing written. Also: silence, NaN, mono→stereo, lowering a loud input.
+//! The inputs are `mixmaster_engine::programmes::mastering_inputs`;
+//! `scripts/bench_master_matrix.sh` checks the same inputs × every preset
+//! with ffmpeg and loudgain as independent meters (BENCHMARKS.md).
 
 use std::path::{Path, PathBuf};
 
 use mixmaster_engine::master::{MasterSettings, master_file, measure_file, sidecar_path};
+use mixmaster_engine::programmes::{Programme, Xorshift64, mastering_inputs};
 use mixmaster_io::{AudioWriter, Encoding, FileFormat, WriteSpec};
 use mixmaster_session::MasteringSpec;
 
@@ -29,85 +33,6 @@ fn write_wav(path: &Path, rate: u32, channels: &[Vec<f64>]) {
     w.finish().unwrap();
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    }
-}
-
-/// Ten inputs of 4 s: (name, rate, planar signal).
-fn inputs() -> Vec<(&'static str, u32, Vec<Vec<f64>>)> {
-    let mut out = Vec::new();
-    for &(name, rate) in &[
-        ("quiet-acoustic", 48_000u32),
-        ("dense-rock", 48_000),
-        ("bass-electronic", 48_000),
-        ("very-wide", 48_000),
-        ("mono", 48_000),
-        ("spiky-percussion", 48_000),
-        ("already-limited", 48_000),
-        ("rock-44k", 44_100),
-        ("acoustic-96k", 96_000),
-        ("electronic-44k", 44_100),
-    ] {
-        let n = rate as usize * 4;
-        let fs = f64::from(rate);
-        let mut rng = Rng(0x1234_5678 ^ (name.len() as u64 * 7919));
-        let t = |i: usize| i as f64 / fs;
-        let tau = std::f64::consts::TAU;
-        let (l, r): (Vec<f64>, Vec<f64>) = (0..n)
-            .map(|i| {
-                let x = t(i);
-                match name {
-                    "quiet-acoustic" | "acoustic-96k" => {
-                        let env = (-(x % 0.5) * 4.0).exp();
-                        let s =
-                            0.05 * env * ((tau * 196.0 * x).sin() + 0.5 * (tau * 392.0 * x).sin())
-                                + 0.002 * rng.next();
-                        (s, 0.9 * s)
-                    }
-                    "dense-rock" | "rock-44k" => {
-                        let s = (0.6 * rng.next() + 0.4 * (tau * 110.0 * x).sin()).tanh() * 0.7;
-                        (s, 0.8 * s + 0.2 * rng.next() * 0.5)
-                    }
-                    "bass-electronic" | "electronic-44k" => {
-                        let kick = (-(x % 0.5) * 30.0).exp() * (tau * 50.0 * x).sin();
-                        let s = 0.5 * kick + 0.2 * (tau * 55.0 * x).sin() + 0.05 * rng.next();
-                        (s, s)
-                    }
-                    "very-wide" => (0.2 * rng.next(), 0.2 * rng.next()),
-                    "mono" => {
-                        let s = 0.1 * (tau * 440.0 * x).sin() * (0.5 + 0.5 * (tau * 2.0 * x).sin())
-                            + 0.02 * rng.next();
-                        (s, s)
-                    }
-                    "spiky-percussion" => {
-                        let hit = if i % (rate as usize / 4) < 40 {
-                            0.9 * rng.next()
-                        } else {
-                            0.0
-                        };
-                        (hit + 0.003 * rng.next(), hit)
-                    }
-                    _ => {
-                        // already limited: loud noise hard-clipped at −0.5 dBFS
-                        let c = 0.944;
-                        let s = (1.5 * rng.next()).clamp(-c, c);
-                        (s, (1.5 * rng.next()).clamp(-c, c))
-                    }
-                }
-            })
-            .unzip();
-        let chans = if name == "mono" { vec![l] } else { vec![l, r] };
-        out.push((name, rate, chans));
-    }
-    out
-}
-
 #[test]
 fn every_preset_meets_its_ceiling_and_nearly_always_its_loudness() {
     let dir = temp_dir("matrix");
@@ -123,9 +48,16 @@ fn every_preset_meets_its_ceiling_and_nearly_always_its_loudness() {
     let mut pairs = 0;
     let mut hits = 0;
     let mut misses = Vec::new();
-    for (name, rate, chans) in inputs() {
+    // Ten inputs of 4 s (see `mixmaster_engine::programmes`).
+    for Programme {
+        name,
+        sample_rate_hz: rate,
+        channels,
+        ..
+    } in mastering_inputs(4.0)
+    {
         let input = dir.join(format!("{name}.wav"));
-        write_wav(&input, rate, &chans);
+        write_wav(&input, rate, &channels);
         for preset in presets {
             let spec = MasteringSpec {
                 target: Some(preset.into()),
@@ -223,9 +155,9 @@ fn silence_and_non_finite_input_are_refused_without_output() {
 #[test]
 fn loud_input_is_turned_down_and_mono_can_become_stereo() {
     let dir = temp_dir("down");
-    let mut rng = Rng(99);
+    let mut rng = Xorshift64::new(99);
     let loud: Vec<f64> = (0..96_000)
-        .map(|_| (2.0 * rng.next()).clamp(-0.99, 0.99))
+        .map(|_| (2.0 * rng.bipolar()).clamp(-0.99, 0.99))
         .collect();
     let input = dir.join("loud.wav");
     write_wav(&input, 48_000, std::slice::from_ref(&loud));
@@ -250,12 +182,12 @@ fn latency_of_chain_and_limiter_is_compensated_sample_exactly() {
     // the limiter is transparent 30 dB under its ceiling: the master must
     // equal the input, sample for sample (float output), same length.
     let dir = temp_dir("latency");
-    let mut rng = Rng(7);
+    let mut rng = Xorshift64::new(7);
     let l: Vec<f64> = (0..30_000)
-        .map(|_| f64::from((0.03 * rng.next()) as f32))
+        .map(|_| f64::from((0.03 * rng.bipolar()) as f32))
         .collect();
     let r: Vec<f64> = (0..30_000)
-        .map(|_| f64::from((0.03 * rng.next()) as f32))
+        .map(|_| f64::from((0.03 * rng.bipolar()) as f32))
         .collect();
     let input = dir.join("in.wav");
     write_wav(&input, 48_000, &[l.clone(), r.clone()]);
@@ -348,11 +280,11 @@ fn the_whole_mastering_chain_is_block_size_invariant() {
         ));
         Chain(v)
     };
-    let mut rng = Rng(3);
+    let mut rng = Xorshift64::new(3);
     let input: Vec<Vec<f64>> = (0..2)
         .map(|_| {
             (0..20_000)
-                .map(|i| 0.3 * rng.next() * (1.0 + (i as f64 / 3000.0).sin()))
+                .map(|i| 0.3 * rng.bipolar() * (1.0 + (i as f64 / 3000.0).sin()))
                 .collect()
         })
         .collect();
