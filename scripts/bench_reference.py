@@ -444,16 +444,16 @@ def quality_markdown(meta, results):
     wins, over_ours, over_mg, n_ours = 0, 0, 0, 0
     for s in summary:
         # Rounded as printed: a tie at 0.01 dB counts as ≤.
-        ok = round(dev(s, "ours"), 2) <= round(dev(s, "mg"), 2)
+        ok = dev(s, "ours") is not None and round(dev(s, "ours"), 2) <= round(dev(s, "mg"), 2)
         wins += ok
         for k in ("ours", "ours_l"):
             if tp(s, k) is not None:
                 n_ours += 1
                 over_ours += tp(s, k) > CEILING_DBTP
         over_mg += tp(s, "mg") > CEILING_DBTP
-        lines.append(f"| {s['name']} | {dev(s, 'before'):.2f} | {dev(s, 'ours'):.2f} | "
+        lines.append(f"| {s['name']} | {dev(s, 'before'):.2f} | {num(dev(s, 'ours'), '.2f')} | "
                      f"{num(dev(s, 'ours_l'), '.2f')} | {dev(s, 'mg'):.2f} | "
-                     f"{'yes' if ok else '**no**'} | {tp(s, 'ours'):+.1f} / "
+                     f"{'yes' if ok else '**no**'} | {num(tp(s, 'ours'), '+.1f')} / "
                      f"{num(tp(s, 'ours_l'), '+.1f')} / {tp(s, 'mg'):+.1f}"
                      f"{' **over**' if tp(s, 'mg') > CEILING_DBTP else ''} |")
     n = len(summary)

@@ -381,6 +381,11 @@ pub fn master_file(
     // in the chain; the reference's loudness is the target unless a preset
     // or a number sets one.
     let mut target_lufs = settings.integrated_lufs;
+    // A loudness taken from the reference (not asked for by the user) that
+    // is out of reach: the master is delivered as loud as
+    // `max_limiter_reduction_db` allows instead, with a note.
+    let mut target_from_reference = false;
+    let mut capped_reference: Option<f64> = None;
     let matching = match &settings.reference {
         Some((path, amount)) => {
             let ours = Analysis::of_file(input)?;
@@ -393,6 +398,7 @@ pub fn master_file(
                 .map_err(|e| EngineError::Render(format!("reference matching: {e}")))?;
             if target_lufs.is_none() && settings.spec.target.is_none() {
                 target_lufs = plan.loudness_target_lufs;
+                target_from_reference = target_lufs.is_some();
             }
             for line in plan.summary() {
                 notes.push(format!("reference: {line}"));
@@ -451,6 +457,28 @@ pub fn master_file(
             None => true,
             Some(t) => (got - t).abs() <= settings.tolerance_lu,
         };
+        let over_reduction = pass.max_gr - settings.max_limiter_reduction_db;
+        if let Some(t) = target_lufs
+            && target_from_reference
+            && !converged
+            && got < t
+            && over_reduction > 0.0
+        {
+            // The reference is louder than this mix can be made: as loud as
+            // the allowed limiting goes (the reduction grows about dB for
+            // dB with the gain).
+            drop(writer);
+            capped_reference = Some(t);
+            target_lufs = None;
+            gain_db -= over_reduction + 0.05;
+            history.clear();
+            continue;
+        }
+        if capped_reference.is_some() && over_reduction > 0.05 {
+            drop(writer);
+            gain_db -= over_reduction + 0.05;
+            continue;
+        }
         if let Some(t) = target_lufs
             && !converged
             && got < t
@@ -504,6 +532,15 @@ pub fn master_file(
                 written.true_peak_dbtp,
                 settings.ceiling_dbtp
             )));
+        }
+        if let Some(t) = capped_reference {
+            notes.push(format!(
+                "the reference's loudness ({t:.1} LUFS) is out of reach within {:.1} dB of \
+                 limiting (max_limiter_reduction_db): delivered at {}, as loud as that allows; \
+                 set a target or raise the limit to go further",
+                settings.max_limiter_reduction_db,
+                fmt_lufs(written.integrated_lufs)
+            ));
         }
         if info.channels == 1 && !settings.dual_mono {
             notes.push(

@@ -323,6 +323,12 @@ pub struct MatchOptions {
     pub max_boost_db: f64,
     /// Largest cut of the tonal curves, 0 ..= 24 dB (default 24).
     pub max_cut_db: f64,
+    /// Largest boost of the side curve, 0 ..= 24 dB (default 6, and never
+    /// more than `max_boost_db`): where a mix has almost no side signal
+    /// (mono bass) its side spectrum is noise-like and a reference's would
+    /// ask for boosts of 15 dB and more there, which widen the bass and hurt
+    /// mono playback; the overall width is the side gain's job.
+    pub max_side_boost_db: f64,
     /// Spectrum smoothing in octaves, 1/24 ..= 2 (default 1/3).
     pub smoothing_octaves: f64,
     /// Lowest matched frequency, 10 ..= 1000 Hz (default 30); the curves
@@ -350,6 +356,7 @@ impl Default for MatchOptions {
             width_amount: None,
             max_boost_db: 24.0,
             max_cut_db: 24.0,
+            max_side_boost_db: 6.0,
             smoothing_octaves: 1.0 / 3.0,
             low_hz: 30.0,
             high_hz: 16_000.0,
@@ -384,6 +391,13 @@ impl MatchOptions {
         }
         check("max_boost_db", self.max_boost_db, 0.0, 24.0, "0 ..= 24 dB")?;
         check("max_cut_db", self.max_cut_db, 0.0, 24.0, "0 ..= 24 dB")?;
+        check(
+            "max_side_boost_db",
+            self.max_side_boost_db,
+            0.0,
+            24.0,
+            "0 ..= 24 dB",
+        )?;
         check("max_width_db", self.max_width_db, 0.0, 24.0, "0 ..= 24 dB")?;
         check(
             "smoothing_octaves",
@@ -639,13 +653,16 @@ pub fn plan(
         }
         zeros.clone()
     };
-    let apply = |d: &[f64]| -> Vec<f64> {
+    let apply = |d: &[f64], max_boost_db: f64| -> Vec<f64> {
         d.iter()
-            .map(|&v| tone_amount * soft_limit(v, options.max_cut_db, options.max_boost_db))
+            .map(|&v| tone_amount * soft_limit(v, options.max_cut_db, max_boost_db))
             .collect()
     };
-    let mid_curve_db = apply(&mid_difference_db);
-    let side_curve_db = apply(&side_difference_db);
+    let mid_curve_db = apply(&mid_difference_db, options.max_boost_db);
+    let side_curve_db = apply(
+        &side_difference_db,
+        options.max_boost_db.min(options.max_side_boost_db),
+    );
 
     let width_change_db = if options.match_width && side_present(input_width_db) {
         let wanted = reference_width_db - input_width_db;
@@ -824,12 +841,13 @@ impl MatchPlan {
         let o = &self.options;
         let mut lines = Vec::new();
         lines.push(format!(
-            "reference match: amount {:.0} %, width amount {:.0} %, limits +{:.1}/-{:.1} dB, \
-             {}-{}, 1/{:.0}-octave smoothing",
+            "reference match: amount {:.0} %, width amount {:.0} %, limits +{:.1}/-{:.1} dB \
+             (side +{:.1}), {}-{}, 1/{:.0}-octave smoothing",
             100.0 * o.amount,
             100.0 * o.width_amount(),
             o.max_boost_db,
             o.max_cut_db,
+            o.max_boost_db.min(o.max_side_boost_db),
             format_hz(self.freq_hz[0]),
             format_hz(self.freq_hz[self.freq_hz.len() - 1]),
             1.0 / o.smoothing_octaves
@@ -901,6 +919,7 @@ impl MatchPlan {
                 "width_amount": o.width_amount(),
                 "max_boost_db": o.max_boost_db,
                 "max_cut_db": o.max_cut_db,
+                "max_side_boost_db": o.max_side_boost_db,
                 "smoothing_octaves": o.smoothing_octaves,
                 "low_hz": o.low_hz,
                 "high_hz": o.high_hz,
