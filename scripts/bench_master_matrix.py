@@ -7,8 +7,9 @@ loudgain (libebur128).
 Standard library only.
 
 Subcommands (see `bench_master_matrix.py SUBCOMMAND -h`):
-  presets   per preset: loudness target, ceiling, and whether a mono file
-            is measured as dual-mono (asked of `mixmaster meter --target`)
+  presets   per preset: loudness target, ceiling, whether a mono file is
+            measured as dual-mono, and the level it aims at (integrated
+            loudness, or RMS for `acx`), asked of `mixmaster meter --target`
   report    Markdown summary and tables from a run directory; exits 1 when
             any meter reads a written file over its ceiling, or when `master`
             failed other than by an "out of reach" refusal
@@ -20,6 +21,7 @@ Files of a run directory (written by the shell script):
   out/IN.PRESET.wav          the master (when written) and its log IN.PRESET.wav.json
   out/IN.PRESET.master.txt   what `mixmaster master` printed (the refusal message)
   out/IN.PRESET.mixmaster.json, .ffmpeg.txt, .loudgain.tsv   the three meters
+  out/IN.PRESET.sox.txt      `sox stats` (RMS and sample peak; RMS presets only)
 """
 
 import argparse
@@ -30,7 +32,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-# Issue 4: integrated loudness within +-0.1 LU of the target.
+# Issue 4: integrated loudness within +-0.1 LU of the target (and an RMS
+# target within +-0.1 dB: `master`'s default tolerance).
 TOLERANCE_LU = 0.1
 # BS.1770 dual-mono: a mono channel played on two speakers counts twice in
 # the sum of channel powers, +10*log10(2) dB (ffmpeg's ebur128 `panlaw`
@@ -59,7 +62,8 @@ def cmd_presets(a):
         dual = abs(m["integrated_lufs"] - plain - DUAL_MONO_DB) < 0.01
         # "-" for no target: an empty field would vanish in bash's `read`.
         lufs = "-" if t["integrated_lufs"] is None else f"{t['integrated_lufs']:g}"
-        print(f"{p}\t{lufs}\t{t['ceiling_dbtp']:g}\t{int(dual)}")
+        measure = t.get("level_measure", "integrated_lufs")
+        print(f"{p}\t{lufs}\t{t['ceiling_dbtp']:g}\t{int(dual)}\t{measure}")
 
 
 def read_tsv(path):
@@ -108,6 +112,15 @@ def parse_loudgain(text):
     return {"i": float(col["Loudness"].split()[0]), "tp": db(float(col["True_Peak"]))}
 
 
+def parse_sox(text):
+    """`sox FILE -n stats`: the Overall column's RMS level and sample peak
+    (dBFS, all channels)."""
+    def overall(label):
+        line = next(line for line in text.splitlines() if line.startswith(label))
+        return float(line[len(label):].split()[0])
+    return {"rms": overall("RMS lev dB"), "peak": overall("Pk lev dB")}
+
+
 def fmt(v, nd=2):
     if v is None:
         return "–"
@@ -118,7 +131,8 @@ def fmt(v, nd=2):
 
 def collect(run):
     presets = {
-        p[0]: {"lufs": None if p[1] == "-" else float(p[1]), "ceiling": float(p[2]), "dual": p[3] == "1"}
+        p[0]: {"lufs": None if p[1] == "-" else float(p[1]), "ceiling": float(p[2]), "dual": p[3] == "1",
+               "rms": len(p) > 4 and p[4] == "rms_dbfs"}
         for p in read_tsv(run / "presets.tsv")
     }
     inputs = {r[0]: {"rate": int(r[1]), "channels": int(r[2])} for r in read_tsv(run / "inputs.tsv")}
@@ -131,7 +145,10 @@ def collect(run):
             "input": name,
             "preset": preset,
             "code": int(code),
-            "target": presets[preset]["lufs"],
+            # An RMS preset (acx) has no loudness target: its level is checked
+            # as RMS (`rms_target`) by our meter and by sox.
+            "target": None if presets[preset]["rms"] else presets[preset]["lufs"],
+            "rms_target": presets[preset]["lufs"] if presets[preset]["rms"] else None,
             "ceiling": presets[preset]["ceiling"],
             "table_ceiling": presets[preset]["ceiling"],
             "written": int(code) == 0 and wav.exists(),
@@ -143,6 +160,9 @@ def collect(run):
             # The ceiling and target the master enforced (its own log).
             r["ceiling"] = side["target"]["ceiling_dbtp"]
             r["target"] = side["target"]["integrated_lufs_used"]
+            r["acx"] = side.get("acx")
+            if r["rms_target"] is not None:
+                r["sox"] = parse_sox(stem.with_name(stem.name + ".sox.txt").read_text())
             ours = json.loads(stem.with_name(stem.name + ".mixmaster.json").read_text())[0]
             r["channels"] = ours["channels"]
             r["rate_out"] = ours["sample_rate"]
@@ -168,8 +188,9 @@ def refusal_numbers(msg):
     """The figures of an "out of reach" refusal: gain, reached loudness,
     limiting needed and allowed."""
     m = re.search(
-        r"target (-?[\d.]+) LUFS is out of reach: with ([+-][\d.]+) dB into the limiter the "
-        r"output reaches (-?[\d.]+) LUFS with up to ([\d.]+) dB of limiting \(at most ([\d.]+)",
+        r"target (-?[\d.]+) (?:LUFS|dBFS RMS) is out of reach: with ([+-][\d.]+) dB into the "
+        r"limiter the output reaches (-?[\d.]+) (?:LUFS|dBFS RMS) with up to ([\d.]+) dB of "
+        r"limiting \(at most ([\d.]+)",
         msg,
     )
     if not m:
@@ -249,7 +270,7 @@ def cmd_report(a):
     if refused:
         p("Refused (nothing written), with the numbers `mixmaster master` gave:")
         p("")
-        p("| input | preset | target LUFS | gain into the limiter dB | reached LUFS "
+        p("| input | preset | target LUFS (acx: dBFS RMS) | gain into the limiter dB | reached "
           "| limiting needed dB | allowed dB |")
         p("|---|---|---|---|---|---|---|")
         for r in refused:
@@ -292,17 +313,27 @@ def cmd_report(a):
     for name, preset in duals:
         p(f"Note: {name} × {preset}: the preset measures mono as dual-mono; ffmpeg ran with "
           f"`dualmono=true`, and {fmt(DUAL_MONO_DB, 2)} dB is added to loudgain's figure.")
-    acx = [r for r in written if r["preset"] == "acx"]
+    acx = [r for r in written if r["rms_target"] is not None]
     if acx:
-        p("Note: `acx` is checked as `master` treats it today (integrated −20 LUFS, true peak "
-          "−3.5 dBTP); ACX itself asks RMS −23…−18 dBFS and sample peak ≤ −3 dBFS:")
+        p("RMS presets (`acx`): `master` aims at the unweighted RMS (target "
+          f"{fmt(acx[0]['rms_target'], 1)} dBFS ± {TOLERANCE_LU}), true peak ≤ −3.5 dBTP; ACX asks "
+          "RMS −23…−18 dBFS and sample peak ≤ −3 dBFS. RMS and sample peak by our meter and by "
+          "`sox stats`; the ACX checks `master` logged that did not pass (these inputs are "
+          "music: no room tone, so the noise floor fails and room tone is not found):")
         p("")
-        p("| input | integrated LUFS | RMS dBFS | in ACX's RMS window | sample peak dBFS |")
-        p("|---|---|---|---|---|")
+        p("| input | RMS mm | RMS sox | RMS ±0.1 / window | sample peak mm | sox | ≤ −3 | not passed |")
+        p("|---|---|---|---|---|---|---|---|")
         for r in acx:
-            inside = "yes" if -23.0 <= r["rms"] <= -18.0 else "**no**"
-            p(f"| {r['input']} | {fmt(r['m']['mixmaster']['i'])} | {fmt(r['rms'])} | {inside} "
-              f"| {fmt(r['sample_peak'])} |")
+            t = r["rms_target"]
+            near = all(abs(v - t) <= TOLERANCE_LU + 1e-9 for v in (r["rms"], r["sox"]["rms"]))
+            inside = all(-23.0 <= v <= -18.0 for v in (r["rms"], r["sox"]["rms"]))
+            peak_ok = max(r["sample_peak"], r["sox"]["peak"]) <= -3.0
+            bad = [f"{c['check']} ({c['status']})" for c in (r["acx"] or {}).get("checks", [])
+                   if c["status"] != "pass"]
+            p(f"| {r['input']} | {fmt(r['rms'])} | {fmt(r['sox']['rms'])} "
+              f"| {'✓' if near else '**✗**'} / {'✓' if inside else '**✗**'} "
+              f"| {fmt(r['sample_peak'])} | {fmt(r['sox']['peak'])} | {'✓' if peak_ok else '**✗**'} "
+              f"| {', '.join(bad) or '–'} |")
     if ceil_diff or duals or acx:
         p("")
 

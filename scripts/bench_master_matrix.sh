@@ -16,7 +16,9 @@
 #
 # Checks per written file and meter: true peak ≤ the ceiling `master`
 # enforced (its log, OUT.json); |integrated − target| ≤ 0.1 LU where the
-# preset has a loudness target (n/a otherwise). Where a preset measures mono
+# preset has a loudness target (n/a otherwise); for an RMS preset (acx) the
+# RMS (our meter and `sox stats`) against its aim and ACX's window, and the
+# sample peak against −3 dBFS. Where a preset measures mono
 # as dual-mono (podcast), ffmpeg runs with `dualmono=true` and 3.01 dB is
 # added to loudgain's figure (libebur128 as loudgain drives it measures mono
 # as one channel). Everything goes to bench-data/master-matrix/ (not
@@ -30,7 +32,7 @@ PRESETS=${PRESETS:-"spotify apple-music youtube amazon-music tidal deezer soundc
 DATA=bench-data/master-matrix
 
 need=()
-for pair in ffmpeg:ffmpeg loudgain:loudgain python3:python3; do
+for pair in ffmpeg:ffmpeg loudgain:loudgain python3:python3 sox:sox; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -50,8 +52,8 @@ target/release/examples/mastering_inputs "$run/in" --seconds "$SECONDS_LEN" >"$r
 mono=$(awk -F'\t' '$3 == 1 { print $5; exit }' "$run/inputs.tsv")
 # shellcheck disable=SC2086
 $PY presets --mixmaster "$MM" --mono "$mono" $PRESETS >"$run/presets.tsv"
-declare -A dual=()
-while IFS=$'\t' read -r id _ _ d; do dual[$id]=$d; done <"$run/presets.tsv"
+declare -A dual=() measure=()
+while IFS=$'\t' read -r id _ _ d m; do dual[$id]=$d; measure[$id]=$m; done <"$run/presets.tsv"
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "tools: $($MM --version); $(ffmpeg -version | head -1 | cut -d' ' -f1-3); $(loudgain --version 2>&1 | sed 's/\x1b\[[0-9;]*m//g' | tr -s ' \n' ' ' | sed 's/ - using: */ (/; s/ *$/)/')"
@@ -74,6 +76,7 @@ while IFS=$'\t' read -r -u 3 name _rate channels _frames in; do
         if [ "$channels" -eq 1 ] && [ "${dual[$preset]}" -eq 1 ]; then af+=":dualmono=true"; fi
         ffmpeg -nostdin -hide_banner -nostats -i "$out" -af "$af,ametadata=mode=print" -f null - 2>"$stem.ffmpeg.txt"
         loudgain -q -O "$out" </dev/null >"$stem.loudgain.tsv" 2>/dev/null
+        if [ "${measure[$preset]}" = rms_dbfs ]; then sox "$out" -n stats 2>"$stem.sox.txt"; fi
     done
 done 3<"$run/inputs.tsv"
 

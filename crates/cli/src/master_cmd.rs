@@ -7,9 +7,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use mixmaster_engine::acx::AcxStatus;
 use mixmaster_engine::master::{MasterSettings, MasterSummary, master_file};
 use mixmaster_engine::{RenderOptions, render_to_file};
-use mixmaster_io::{Encoding, FileFormat};
+use mixmaster_io::{Encoding, FileFormat, Tags};
 use mixmaster_session::{LoadedSession, MasteringSpec};
 
 use crate::format;
@@ -51,6 +52,114 @@ pub struct MasterOptions {
     /// How much of the reference's difference to apply, 0–100 %.
     #[arg(long, value_name = "PCT", default_value_t = 100.0)]
     pub amount: f64,
+    #[command(flatten)]
+    pub tags: TagArgs,
+}
+
+/// Tags of the deliverable: RIFF INFO in WAV, Vorbis comments in FLAC,
+/// ID3v2.4 in MP3 (see `mixmaster_io::metadata`).
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Tags")]
+pub struct TagArgs {
+    /// Track title.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Track artist.
+    #[arg(long)]
+    pub artist: Option<String>,
+    /// Album title.
+    #[arg(long)]
+    pub album: Option<String>,
+    /// ISRC, CCXXXYYNNNNN (hyphens allowed): FLAC and MP3 only — WAV's RIFF INFO has no field
+    /// for it.
+    #[arg(long, value_parser = parse_isrc)]
+    pub isrc: Option<String>,
+    /// Release date: YYYY or YYYY-MM-DD.
+    #[arg(long, visible_alias = "year", value_parser = parse_date)]
+    pub date: Option<String>,
+    /// Track number, optionally with the total: 3 or 3/12 (the total: FLAC and MP3 only).
+    #[arg(long, value_name = "N[/TOTAL]", value_parser = parse_track)]
+    pub track: Option<(u32, Option<u32>)>,
+    /// Genre.
+    #[arg(long)]
+    pub genre: Option<String>,
+    /// Comment.
+    #[arg(long)]
+    pub comment: Option<String>,
+}
+
+impl TagArgs {
+    /// The tags for the writer.
+    pub fn to_tags(&self) -> Tags {
+        Tags {
+            title: self.title.clone(),
+            artist: self.artist.clone(),
+            album: self.album.clone(),
+            track_number: self.track.map(|(n, _)| n),
+            track_total: self.track.and_then(|(_, t)| t),
+            date: self.date.clone(),
+            genre: self.genre.clone(),
+            comment: self.comment.clone(),
+            isrc: self.isrc.clone(),
+            ..Tags::default()
+        }
+    }
+}
+
+/// An ISRC (ISO 3901), normalised to 12 characters without hyphens.
+fn parse_isrc(s: &str) -> Result<String, String> {
+    let tags = Tags {
+        isrc: Some(s.to_string()),
+        ..Tags::default()
+    };
+    match tags.normalized_isrc() {
+        Some(r) => r,
+        None => Err("empty ISRC".into()),
+    }
+}
+
+/// `YYYY` or `YYYY-MM-DD` (ISO 8601, as ID3v2.4 `TDRC` takes it).
+fn parse_date(s: &str) -> Result<String, String> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let ok = match b.len() {
+        4 => digits(0..4),
+        10 => {
+            digits(0..4)
+                && b[4] == b'-'
+                && digits(5..7)
+                && b[7] == b'-'
+                && digits(8..10)
+                && (1..=12).contains(&s[5..7].parse::<u8>().unwrap_or(0))
+                && (1..=31).contains(&s[8..10].parse::<u8>().unwrap_or(0))
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "'{s}': expected a year (2025) or a date (2025-03-14)"
+        ))
+    }
+}
+
+/// `3` or `3/12`, counting from 1.
+fn parse_track(s: &str) -> Result<(u32, Option<u32>), String> {
+    let bad = || format!("'{s}': expected a track number from 1, optionally /total (3 or 3/12)");
+    let (n, total) = match s.split_once('/') {
+        Some((n, t)) => (n, Some(t)),
+        None => (s, None),
+    };
+    let n: u32 = n.trim().parse().map_err(|_| bad())?;
+    let total: Option<u32> = match total {
+        Some(t) => Some(t.trim().parse().map_err(|_| bad())?),
+        None => None,
+    };
+    if n == 0 || total.is_some_and(|t| t < n) {
+        return Err(bad());
+    }
+    Ok((n, total))
 }
 
 /// Arguments of `mixmaster master`.
@@ -121,6 +230,19 @@ fn settings(
     if spec.bits.as_deref() == Some("32f") && format != FileFormat::Wav {
         bail!("32-bit float is only available for WAV output");
     }
+    let tags = o.tags.to_tags();
+    if format == FileFormat::Wav {
+        // Said before rendering; the writer would refuse them too.
+        if tags.isrc.is_some() {
+            bail!(
+                "--isrc: a WAV file has no agreed place for an ISRC (RIFF INFO's `ISRC` means \
+                 \"source\"); write FLAC or MP3, or give the ISRC to the distributor"
+            );
+        }
+        if tags.track_total.is_some() {
+            bail!("--track N/TOTAL: WAV (RIFF INFO `ITRK`) holds the track number only; give N");
+        }
+    }
     let mut settings = MasterSettings::from_spec(&spec, format, &dir)?;
     if let Some(r) = &o.reference {
         if !(0.0..=100.0).contains(&o.amount) {
@@ -128,6 +250,7 @@ fn settings(
         }
         settings.reference = Some((r.clone(), o.amount / 100.0));
     }
+    settings.tags = tags;
     Ok(settings)
 }
 
@@ -257,10 +380,11 @@ pub fn run_render(args: &RenderArgs) -> Result<ExitCode> {
 /// The before/after table.
 pub fn print_summary(s: &MasterSummary) -> Result<()> {
     let (i, o) = (&s.input, &s.output_report);
+    let unit = s.level.unit();
     let target = match (s.target_id, s.target_lufs) {
-        (Some(id), Some(l)) => format!("{id}: {l:.1} LUFS, ceiling {:.1} dBTP", s.ceiling_dbtp),
+        (Some(id), Some(l)) => format!("{id}: {l:.1} {unit}, ceiling {:.1} dBTP", s.ceiling_dbtp),
         (Some(id), None) => format!("{id}: ceiling {:.1} dBTP", s.ceiling_dbtp),
-        (None, Some(l)) => format!("{l:.1} LUFS, ceiling {:.1} dBTP", s.ceiling_dbtp),
+        (None, Some(l)) => format!("{l:.1} {unit}, ceiling {:.1} dBTP", s.ceiling_dbtp),
         (None, None) => format!("no loudness change, ceiling {:.1} dBTP", s.ceiling_dbtp),
     };
     say!(
@@ -287,6 +411,16 @@ pub fn print_summary(s: &MasterSummary) -> Result<()> {
         format::level(o.true_peak_dbtp)
     );
     say!(
+        "  sample peak  {:>8} {:>10}  dBFS",
+        format::level(i.sample_peak_dbfs),
+        format::level(o.sample_peak_dbfs)
+    );
+    say!(
+        "  RMS          {:>8} {:>10}  dBFS",
+        format::level(i.rms_dbfs),
+        format::level(o.rms_dbfs)
+    );
+    say!(
         "  PLR          {:>8} {:>10}  dB",
         format::level(i.plr_db),
         format::level(o.plr_db)
@@ -307,6 +441,30 @@ pub fn print_summary(s: &MasterSummary) -> Result<()> {
     );
     for n in &s.notes {
         say!("  note: {n}");
+    }
+    if let Some(acx) = &s.acx {
+        say!("  ACX checks (of the written file):");
+        for f in &acx.findings {
+            let status = match f.status {
+                AcxStatus::Pass => "pass",
+                AcxStatus::Fail => "FAIL",
+                AcxStatus::Advisory => "note",
+            };
+            say!(
+                "    {:<15} {status:<4}  {:<19} (ACX: {})",
+                f.check.replace('_', " "),
+                f.figure,
+                f.requirement
+            );
+        }
+        for f in acx.findings.iter().filter(|f| f.status != AcxStatus::Pass) {
+            let kind = if f.status == AcxStatus::Fail {
+                "warning"
+            } else {
+                "note"
+            };
+            say!("  {kind}: ACX {}: {}", f.check.replace('_', " "), f.message);
+        }
     }
     Ok(())
 }

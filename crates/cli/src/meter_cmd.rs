@@ -306,6 +306,10 @@ fn json_object(path: &Path, m: &Measured, target: Option<&Target>, args: &MeterA
             json!({
                 "id": t.id,
                 "integrated_lufs": t.integrated_lufs,
+                "level_measure": match t.policy {
+                    NormalizationPolicy::RmsWindow { .. } => "rms_dbfs",
+                    _ => "integrated_lufs",
+                },
                 "ceiling_dbtp": ceiling,
                 "gain_db": pg.map(|p| p.gain_db),
                 "resulting_level": pg.map(|p| p.resulting_level),

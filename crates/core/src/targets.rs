@@ -45,7 +45,9 @@ pub struct Target {
     /// Integrated loudness target in LUFS (for `acx`, the RMS aim in dBFS);
     /// `None` when the platform publishes none.
     pub integrated_lufs: Option<f64>,
-    /// True-peak ceiling in dBTP (sample peak in dBFS for `acx`).
+    /// True-peak ceiling in dBTP. For `acx` (sample peak ≤ −3 dBFS) it is
+    /// −3.5 dBTP: a true peak is never below the sample peak, and the half
+    /// dB leaves room for the overs an MP3 encoder adds.
     pub ceiling_dbtp: f64,
     /// Stricter ceiling advised when the master ends up louder than the
     /// target (Spotify: −2 dBTP above −14 LUFS).

@@ -11,6 +11,7 @@
 //! acceptance test and `scripts/bench_master_matrix.sh` share.
 #![forbid(unsafe_code)]
 
+pub mod acx;
 pub mod automation;
 pub mod clip;
 pub mod curves;

@@ -7,7 +7,10 @@
 //! limiter → dither (integer outputs only) → write, every block metered.
 //!
 //! **Loudness to target.** The input is metered first; the first render
-//! puts the gain at `target − input loudness`. Each render is metered on the
+//! puts the gain at `target − input loudness`. The level measured is the
+//! gated integrated loudness (LUFS), or for a target whose policy is an RMS
+//! window (`acx`) the unweighted RMS of the whole file in dBFS
+//! ([`LevelMeasure`]); the loop is the same for both. Each render is metered on the
 //! way to the (temporary) output file; when the integrated loudness lands
 //! within the tolerance the file is kept, otherwise the gain is corrected
 //! (a secant step on the measured gain → loudness curve, which the limiter
@@ -18,22 +21,28 @@
 //! peak is over the ceiling it is deleted and mastering fails. A lossy
 //! output (MP3) is checked after encode → decode, and the limiter's ceiling
 //! is lowered by the overshoot until the decoded file is under it.
+//!
+//! **ACX.** For an RMS-window target the decoded file is also checked
+//! against ACX's requirements ([`crate::acx`]): RMS and sample peak, which
+//! mastering controls, fail mastering when missed; noise floor, room tone
+//! and delivery format are reported with what to do about them.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Instant;
 
-use mixmaster_core::targets::Target;
+use mixmaster_core::targets::{NormalizationPolicy, Target};
 use mixmaster_core::{AudioBuffer, Processor};
 use mixmaster_dsp::limiter::{AttackShape, Character};
 use mixmaster_dsp::{Limiter, LimiterOptions, NoiseShaping};
 use mixmaster_io::{
-    AudioReader, AudioWriter, BextInfo, Encoding, FileFormat, Loudness, Metadata, WriteOptions,
-    WriteSpec,
+    AudioReader, AudioWriter, BextInfo, Encoding, FileFormat, Loudness, Metadata, Tags,
+    WriteOptions, WriteSpec,
 };
 use mixmaster_meter::{Meter, MeterOptions, MeterReport, MonoMode};
 use mixmaster_session::{CompressorSpec, FilterSpec, Insert, MasteringSpec, ProcessorSpec};
 
+use crate::acx::{self, AcxFigures, AcxReport, Delivery};
 use crate::error::EngineError;
 use crate::factory::{self, Context};
 use crate::reference::{self, Analysis, MatchOptions, MatchPlan};
@@ -43,8 +52,10 @@ use crate::render::dither;
 const BLOCK: usize = 4096;
 /// Blocks in flight between two stages of a render.
 const PIPELINE_DEPTH: usize = 4;
-/// Most renders of the loudness loop.
-const MAX_RENDERS: usize = 8;
+/// Most renders of the loudness loop: speech limited to an RMS aim
+/// (`acx`) into MP3 takes up to 8 (a flat gain → RMS curve, and two ceiling
+/// corrections for the encoder's overs, each a render at the old gain).
+const MAX_RENDERS: usize = 12;
 /// Below this input loudness the input counts as silence: no gain is
 /// applied to reach a target.
 pub const SILENCE_LUFS: f64 = -70.0;
@@ -53,13 +64,71 @@ pub const DEFAULT_MAX_LIMITER_REDUCTION_DB: f64 = 12.0;
 /// Default loudness tolerance in LU.
 pub const DEFAULT_TOLERANCE_LU: f64 = 0.1;
 
+/// The level the loudness loop measures and drives to the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LevelMeasure {
+    /// Gated integrated loudness, ITU-R BS.1770 (LUFS).
+    IntegratedLufs,
+    /// Unweighted RMS of the whole file, all channels' power averaged
+    /// (dBFS): ACX's RMS as Audacity's ACX Check computes it
+    /// ([`MeterReport::rms_dbfs`], see [`crate::acx`]).
+    RmsDbfs,
+}
+
+impl LevelMeasure {
+    /// The measure a target's policy asks for.
+    pub fn for_target(target: Option<&Target>) -> Self {
+        match target.map(|t| t.policy) {
+            Some(NormalizationPolicy::RmsWindow { .. }) => LevelMeasure::RmsDbfs,
+            _ => LevelMeasure::IntegratedLufs,
+        }
+    }
+
+    /// This level in a meter report.
+    pub fn of(self, report: &MeterReport) -> f64 {
+        match self {
+            LevelMeasure::IntegratedLufs => report.integrated_lufs,
+            LevelMeasure::RmsDbfs => report.rms_dbfs,
+        }
+    }
+
+    /// `LUFS` or `dBFS RMS`.
+    pub fn unit(self) -> &'static str {
+        match self {
+            LevelMeasure::IntegratedLufs => "LUFS",
+            LevelMeasure::RmsDbfs => "dBFS RMS",
+        }
+    }
+
+    /// `integrated_lufs` or `rms_dbfs` (sidecar keys).
+    pub fn key(self) -> &'static str {
+        match self {
+            LevelMeasure::IntegratedLufs => "integrated_lufs",
+            LevelMeasure::RmsDbfs => "rms_dbfs",
+        }
+    }
+
+    /// `−14.0 LUFS`, `−20.0 dBFS RMS`, `−∞ …` for silence.
+    fn show(self, v: f64) -> String {
+        if v.is_finite() {
+            format!("{v:.1} {}", self.unit())
+        } else {
+            format!("−∞ {}", self.unit())
+        }
+    }
+}
+
 /// Mastering settings, resolved from a [`MasteringSpec`] and the preset.
 #[derive(Debug, Clone)]
 pub struct MasterSettings {
     /// The delivery preset, if any.
     pub target: Option<&'static Target>,
-    /// Integrated loudness to reach (LUFS); `None` = no loudness change.
+    /// Level to reach in the unit of [`Self::level`]: integrated loudness
+    /// (LUFS), or for an RMS-window target (`acx`) the RMS in dBFS (as
+    /// [`Target::integrated_lufs`] holds it); `None` = no loudness change.
     pub integrated_lufs: Option<f64>,
+    /// What the loudness loop measures (the preset's policy decides).
+    pub level: LevelMeasure,
     /// True-peak ceiling in dBTP.
     pub ceiling_dbtp: f64,
     /// Largest limiter gain reduction the target may need (dB).
@@ -89,6 +158,8 @@ pub struct MasterSettings {
     /// Reference track to match (tone, width, loudness) and the amount
     /// 0 ..= 1.
     pub reference: Option<(PathBuf, f64)>,
+    /// Tags of the deliverable (RIFF INFO, Vorbis comments or ID3v2.4).
+    pub tags: Tags,
 }
 
 impl MasterSettings {
@@ -105,6 +176,19 @@ impl MasterSettings {
             None | Some("none") => None,
             Some(id) => Some(Target::by_id(id).map_err(|e| bad("target", e.to_string()))?),
         };
+        let level = LevelMeasure::for_target(target);
+        if level == LevelMeasure::RmsDbfs
+            && let Some(l) = spec.integrated_lufs
+        {
+            return Err(bad(
+                "integrated_lufs",
+                format!(
+                    "{l}: target '{}' aims at an unweighted RMS, not at integrated loudness; \
+                     remove it",
+                    spec.target.as_deref().unwrap_or_default()
+                ),
+            ));
+        }
         let integrated_lufs = spec
             .integrated_lufs
             .or(target.and_then(|t| t.integrated_lufs));
@@ -146,6 +230,35 @@ impl MasterSettings {
                 "tolerance_lu",
                 format!("{tolerance_lu} is outside 0.01 ..= 3 LU"),
             ));
+        }
+        // An RMS window (ACX) also caps the sample peak; the limiter works
+        // in true peak, which is never below the sample peak, so a ceiling
+        // at or under the cap guarantees it.
+        if let Some(NormalizationPolicy::RmsWindow { min_dbfs, max_dbfs }) =
+            target.map(|t| t.policy)
+        {
+            if ceiling_dbtp > acx::MAX_SAMPLE_PEAK_DBFS {
+                return Err(bad(
+                    "ceiling_dbtp",
+                    format!(
+                        "{ceiling_dbtp} dBTP cannot keep the sample peak at or under {} dBFS as \
+                         ACX asks; use {} or lower (the preset's −3.5 leaves room for MP3 overs)",
+                        acx::MAX_SAMPLE_PEAK_DBFS,
+                        acx::MAX_SAMPLE_PEAK_DBFS
+                    ),
+                ));
+            }
+            if let Some(aim) = integrated_lufs
+                && (aim - tolerance_lu < min_dbfs || aim + tolerance_lu > max_dbfs)
+            {
+                return Err(bad(
+                    "tolerance_lu",
+                    format!(
+                        "{tolerance_lu} dB around the {aim} dBFS RMS aim leaves the \
+                         {min_dbfs} ..= {max_dbfs} dBFS window"
+                    ),
+                ));
+            }
         }
         let sample_rate_hz = spec
             .sample_rate_hz
@@ -227,6 +340,7 @@ impl MasterSettings {
         Ok(Self {
             target,
             integrated_lufs,
+            level,
             ceiling_dbtp,
             max_limiter_reduction_db,
             tolerance_lu,
@@ -241,6 +355,7 @@ impl MasterSettings {
             base_dir: base_dir.to_path_buf(),
             spec: spec.clone(),
             reference: None,
+            tags: Tags::default(),
         })
     }
 
@@ -307,8 +422,11 @@ pub struct MasterSummary {
     /// The ceiling the file was limited to (after any lowering for a lossy
     /// codec).
     pub ceiling_dbtp: f64,
-    /// Target loudness, if any.
+    /// Level aimed at, if any, in the unit of [`Self::level`] (LUFS, or
+    /// dBFS RMS for `acx`).
     pub target_lufs: Option<f64>,
+    /// What the loudness loop measured.
+    pub level: LevelMeasure,
     /// Preset id, if any.
     pub target_id: Option<&'static str>,
     /// Delivery rate.
@@ -321,6 +439,8 @@ pub struct MasterSummary {
     pub latency_frames: usize,
     /// Warnings (e.g. a mono input measured as dual mono).
     pub notes: Vec<String>,
+    /// ACX checks of the written file (RMS-window targets only).
+    pub acx: Option<AcxReport>,
 }
 
 /// Figures of one render.
@@ -410,11 +530,15 @@ pub fn master_file(
 
     let lossy = format == FileFormat::Mp3;
     let mut ceiling = settings.ceiling_dbtp;
+    let level = settings.level;
     let mut gain_db = match target_lufs {
-        Some(t) => t - input_lufs,
+        Some(t) => t - level.of(&input_report),
         None => 0.0,
     };
     let mut history: Vec<(f64, f64)> = Vec::new();
+    // Slope of the first correction: 1, or the last one measured before a
+    // lowered ceiling started the history again.
+    let mut first_slope = 1.0;
     let mut renders = 0;
     loop {
         renders += 1;
@@ -435,7 +559,7 @@ pub fn master_file(
             spec,
             &[input],
             WriteOptions {
-                metadata: metadata_for(format),
+                metadata: metadata_for(format, &settings.tags),
                 ..WriteOptions::default()
             },
         )?;
@@ -452,7 +576,7 @@ pub fn master_file(
             &mut writer,
             |done, total| progress(renders, done, total),
         )?;
-        let got = pass.report.integrated_lufs;
+        let got = level.of(&pass.report);
         let converged = match target_lufs {
             None => true,
             Some(t) => (got - t).abs() <= settings.tolerance_lu,
@@ -486,12 +610,13 @@ pub fn master_file(
         {
             drop(writer);
             return Err(EngineError::Render(format!(
-                "{}: target {t:.1} LUFS is out of reach: with {gain_db:+.1} dB into the limiter \
+                "{}: target {} is out of reach: with {gain_db:+.1} dB into the limiter \
                  the output reaches {} with up to {:.1} dB of limiting (at most {:.1} dB allowed by \
                  max_limiter_reduction_db); raise that limit, choose a lower target, or compress \
                  the mix first — nothing written",
                 input.display(),
-                fmt_lufs(got),
+                level.show(t),
+                level.show(got),
                 pass.max_gr,
                 settings.max_limiter_reduction_db
             )));
@@ -499,7 +624,7 @@ pub fn master_file(
         if !converged {
             drop(writer);
             history.push((gain_db, got));
-            gain_db = next_gain(&history, target_lufs.unwrap_or(got));
+            gain_db = next_gain(&history, target_lufs.unwrap_or(got), first_slope);
             continue;
         }
         let loud = loudness_of(&pass.report);
@@ -522,6 +647,7 @@ pub fn master_file(
                     if lossy { "the MP3 encode added" } else { "the written file measured" }
                 ));
                 std::fs::remove_file(&summary.path).ok();
+                first_slope = secant_slope(&history).unwrap_or(first_slope);
                 history.clear();
                 continue;
             }
@@ -542,12 +668,36 @@ pub fn master_file(
                 fmt_lufs(written.integrated_lufs)
             ));
         }
-        if info.channels == 1 && !settings.dual_mono {
+        if info.channels == 1 && !settings.dual_mono && level == LevelMeasure::IntegratedLufs {
             notes.push(
                 "mono input measured per BS.1770 (G = 1): it plays 3 dB louder on two speakers"
                     .into(),
             );
         }
+        let acx = match settings.target.map(|t| t.policy) {
+            Some(NormalizationPolicy::RmsWindow { min_dbfs, max_dbfs }) => {
+                let report = AcxReport::check(
+                    AcxFigures::of_file(input)?,
+                    AcxFigures::of_file(&summary.path)?,
+                    (min_dbfs, max_dbfs),
+                    Delivery {
+                        format,
+                        mp3: WriteOptions::default().mp3,
+                    },
+                );
+                if let Some(f) = report.controlled_failures().next() {
+                    std::fs::remove_file(&summary.path).ok();
+                    return Err(EngineError::Render(format!(
+                        "{}: ACX {} check failed: {} — deleted",
+                        summary.path.display(),
+                        f.check,
+                        f.message
+                    )));
+                }
+                Some(report)
+            }
+            _ => None,
+        };
         let seconds = started.elapsed().as_secs_f64();
         let result = MasterSummary {
             output: summary.path.clone(),
@@ -560,6 +710,7 @@ pub fn master_file(
             average_limiter_reduction_db: pass.avg_gr,
             ceiling_dbtp: ceiling,
             target_lufs,
+            level,
             target_id: settings.target.map(|t| t.id),
             sample_rate_hz: out_rate,
             channels: out_channels,
@@ -568,6 +719,7 @@ pub fn master_file(
                 / seconds.max(1e-9),
             latency_frames: pass.latency,
             notes,
+            acx,
         };
         write_sidecar(&result, settings, input)?;
         return Ok(result);
@@ -575,21 +727,19 @@ pub fn master_file(
 }
 
 /// The gain for the next render: a secant step through the last two
-/// (gain, loudness) points, the slope kept between 0.2 and 1 (the limiter
-/// only ever flattens the curve); a plain step for the first correction.
-fn next_gain(history: &[(f64, f64)], target: f64) -> f64 {
+/// (gain, level) points; a step at `first_slope` for the first correction.
+fn next_gain(history: &[(f64, f64)], target: f64, first_slope: f64) -> f64 {
     let (g1, l1) = history[history.len() - 1];
-    let slope = if history.len() >= 2 {
-        let (g0, l0) = history[history.len() - 2];
-        if (g1 - g0).abs() > 1e-6 {
-            ((l1 - l0) / (g1 - g0)).clamp(0.2, 1.0)
-        } else {
-            1.0
-        }
-    } else {
-        1.0
+    g1 + (target - l1) / secant_slope(history).unwrap_or(first_slope)
+}
+
+/// Slope of the gain → level curve through the last two points, kept
+/// between 0.2 and 1 (the limiter only ever flattens the curve).
+fn secant_slope(history: &[(f64, f64)]) -> Option<f64> {
+    let [.., (g0, l0), (g1, l1)] = history else {
+        return None;
     };
-    g1 + (target - l1) / slope
+    ((g1 - g0).abs() > 1e-6).then(|| ((l1 - l0) / (g1 - g0)).clamp(0.2, 1.0))
 }
 
 fn fmt_lufs(v: f64) -> String {
@@ -611,8 +761,11 @@ fn loudness_of(r: &MeterReport) -> Loudness {
     }
 }
 
-fn metadata_for(format: FileFormat) -> Metadata {
-    let mut m = Metadata::default();
+fn metadata_for(format: FileFormat, tags: &Tags) -> Metadata {
+    let mut m = Metadata {
+        tags: tags.clone(),
+        ..Metadata::default()
+    };
     if format == FileFormat::Wav {
         m.bext = Some(BextInfo {
             description: "mastered by mixmaster".into(),
@@ -926,6 +1079,7 @@ fn figures(r: &MeterReport) -> serde_json::Value {
         "lra_lu": r.lra_lu.map(|v| (v * 100.0).round() / 100.0),
         "true_peak_dbtp": f(r.true_peak_dbtp),
         "sample_peak_dbfs": f(r.sample_peak_dbfs),
+        "rms_dbfs": f(r.rms_dbfs),
         "plr_db": f(r.plr_db),
         "momentary_max_lufs": f(r.momentary_max_lufs),
         "short_term_max_lufs": f(r.short_term_max_lufs),
@@ -944,13 +1098,19 @@ fn write_sidecar(
     let settings_json = serde_json::to_value(&settings.spec).unwrap_or_default();
     let canonical = serde_json::to_string(&settings_json).unwrap_or_default();
     let out = &s.output_report;
+    let lufs = (s.level == LevelMeasure::IntegratedLufs)
+        .then_some(s.target_lufs)
+        .flatten();
     let target_json = serde_json::json!({
         "id": s.target_id,
-        "integrated_lufs": s.target_lufs,
+        "level_measure": s.level.key(),
+        "integrated_lufs": lufs,
+        "rms_dbfs": (s.level == LevelMeasure::RmsDbfs).then_some(s.target_lufs).flatten(),
         "ceiling_dbtp": settings.ceiling_dbtp,
         "tolerance_lu": settings.tolerance_lu,
-        "integrated_met": s.target_lufs.map(|t| (out.integrated_lufs - t).abs() <= settings.tolerance_lu),
-        "integrated_lufs_used": s.target_lufs,
+        "level_met": s.target_lufs.map(|t| (s.level.of(out) - t).abs() <= settings.tolerance_lu),
+        "integrated_met": lufs.map(|t| (out.integrated_lufs - t).abs() <= settings.tolerance_lu),
+        "integrated_lufs_used": lufs,
         "true_peak_met": out.true_peak_dbtp <= settings.ceiling_dbtp,
     });
     let doc = serde_json::json!({
@@ -975,6 +1135,7 @@ fn write_sidecar(
         "renders": s.renders,
         "latency_frames_compensated": s.latency_frames,
         "notes": s.notes,
+        "acx": s.acx.as_ref().map(AcxReport::to_json),
     });
     let path = sidecar_path(&s.output);
     let tmp = {

@@ -291,3 +291,213 @@ fn the_whole_mastering_chain_is_block_size_invariant() {
     assert_block_size_invariant(make, 48_000, &input);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A speech-like programme: `head_s` of room tone, then phrases of three
+/// to five "syllables" (a raised-cosine envelope of 120–280 ms over a
+/// voiced part — harmonics 1..8 of a 110–180 Hz pitch at 1/k — and a
+/// fricative part of white noise), 40–120 ms between syllables, 0.5–0.8 s
+/// between phrases, up to `seconds − tail_s`, then room tone to the end.
+/// The speech is scaled to `speech_rms_dbfs` over the whole file; the room
+/// tone (white noise at `floor_dbfs` RMS) runs under everything, as a
+/// microphone hears it. Each channel gets its own noise; the speech is the
+/// same on both (a voice recorded in stereo).
+fn speech_like(
+    rate: u32,
+    channels: usize,
+    seconds: f64,
+    speech_rms_dbfs: f64,
+    floor_dbfs: f64,
+    seed: u64,
+) -> Vec<Vec<f64>> {
+    let (head_s, tail_s) = (0.75, 2.0);
+    let fs = f64::from(rate);
+    let n = (seconds * fs) as usize;
+    let mut rng = Xorshift64::new(seed);
+    let mut speech = vec![0.0; n];
+    let mut t = head_s;
+    let end = seconds - tail_s;
+    'phrases: loop {
+        let syllables = 3 + (rng.bipolar().abs() * 3.0) as usize;
+        for _ in 0..syllables {
+            let len = 0.12 + 0.16 * rng.bipolar().abs();
+            if t + len > end {
+                break 'phrases;
+            }
+            let f0 = 145.0 + 35.0 * rng.bipolar();
+            let voiced = 0.4 + 0.5 * rng.bipolar().abs();
+            let start = (t * fs) as usize;
+            let frames = (len * fs) as usize;
+            for i in 0..frames {
+                let env = 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / frames as f64).cos();
+                let tt = i as f64 / fs;
+                let tone: f64 = (1..=8)
+                    .map(|k| (std::f64::consts::TAU * f0 * k as f64 * tt).sin() / k as f64)
+                    .sum();
+                speech[start + i] = env * (voiced * tone + (1.0 - voiced) * rng.bipolar());
+            }
+            t += len + 0.04 + 0.08 * rng.bipolar().abs();
+        }
+        t += 0.5 + 0.3 * rng.bipolar().abs();
+    }
+    let rms = (speech.iter().map(|x| x * x).sum::<f64>() / n as f64).sqrt();
+    let scale = 10f64.powf(speech_rms_dbfs / 20.0) / rms;
+    // Uniform noise in [−a, a) has RMS a/√3.
+    let noise_amp = 10f64.powf(floor_dbfs / 20.0) * 3f64.sqrt();
+    (0..channels)
+        .map(|_| {
+            speech
+                .iter()
+                .map(|s| s * scale + noise_amp * rng.bipolar())
+                .collect()
+        })
+        .collect()
+}
+
+fn acx_settings(dir: &Path, format: FileFormat) -> MasterSettings {
+    let spec = MasteringSpec {
+        target: Some("acx".into()),
+        ..MasteringSpec::default()
+    };
+    MasterSettings::from_spec(&spec, format, dir).unwrap()
+}
+
+#[test]
+fn acx_aims_at_rms_keeps_the_sample_peak_and_reports_the_noise_floor() {
+    use mixmaster_engine::acx::AcxStatus;
+    use mixmaster_engine::master::LevelMeasure;
+
+    let dir = temp_dir("acx");
+    // A clean voice: mono 44.1 kHz, floor −80 dBFS, speech at −26 dBFS RMS
+    // (mastering raises it about 6 dB), delivered as MP3. A noisy one:
+    // stereo 48 kHz, floor −56 dBFS, delivered as WAV (24-bit) at 44.1 kHz.
+    let cases = [
+        ("clean", 44_100, 1, -80.0, FileFormat::Mp3, "mp3"),
+        ("noisy", 48_000, 2, -56.0, FileFormat::Wav, "wav"),
+    ];
+    for (name, rate, channels, floor, format, ext) in cases {
+        let input = dir.join(format!("{name}.wav"));
+        write_wav(
+            &input,
+            rate,
+            &speech_like(rate, channels, 12.0, -26.0, floor, 17),
+        );
+        let settings = acx_settings(&dir, format);
+        assert_eq!(settings.level, LevelMeasure::RmsDbfs);
+        let out = dir.join(format!("{name}-acx.{ext}"));
+        let s = master_file(&input, &out, &settings, format, |_, _, _| {})
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        // Our meter on the decoded file.
+        let m = measure_file(&out, false).unwrap();
+        let acx = s.acx.as_ref().expect("acx checks");
+        let find = |c: &str| acx.findings.iter().find(|f| f.check == c).unwrap();
+        eprintln!(
+            "{name}: input RMS {:.2} dBFS, floor {:.2}; output RMS {:.2} dBFS (meter {:.2}), \
+             sample peak {:.2} dBFS, true peak {:.2} dBTP, floor {:.2} dBFS, head {:.2} s, tail \
+             {:.2} s, gain {:+.2} dB, {} renders, I {:.2} LUFS",
+            acx.input.rms_dbfs,
+            acx.input.noise_floor_dbfs.unwrap(),
+            acx.output.rms_dbfs,
+            m.rms_dbfs,
+            m.sample_peak_dbfs,
+            m.true_peak_dbtp,
+            acx.output.noise_floor_dbfs.unwrap(),
+            acx.output.head_room_tone_s.unwrap(),
+            acx.output.tail_room_tone_s.unwrap(),
+            s.gain_db,
+            s.renders,
+            m.integrated_lufs
+        );
+        for f in &acx.findings {
+            eprintln!(
+                "  {:<15} {:<10} {:<22} {}",
+                f.check,
+                f.status.as_str(),
+                f.figure,
+                f.message
+            );
+        }
+        assert_eq!(m.sample_rate_hz, 44_100, "{name}");
+        assert!(
+            (m.rms_dbfs + 20.0).abs() <= settings.tolerance_lu,
+            "{name}: RMS {:.3}",
+            m.rms_dbfs
+        );
+        assert!((-23.0..=-18.0).contains(&m.rms_dbfs));
+        assert!((acx.output.rms_dbfs - m.rms_dbfs).abs() < 1e-6, "{name}");
+        assert!(m.sample_peak_dbfs <= -3.0, "{name}: {}", m.sample_peak_dbfs);
+        assert!(m.true_peak_dbtp <= -3.5, "{name}: {}", m.true_peak_dbtp);
+        assert!(s.gain_db > 4.0, "{name}: gain {}", s.gain_db);
+        for check in [
+            "rms",
+            "peak",
+            "head_room_tone",
+            "tail_room_tone",
+            "sample_rate",
+        ] {
+            assert_eq!(find(check).status, AcxStatus::Pass, "{name}: {check}");
+        }
+        let nf = find("noise_floor");
+        let sidecar: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(sidecar_path(&out)).unwrap()).unwrap();
+        assert_eq!(sidecar["target"]["level_measure"], "rms_dbfs");
+        assert_eq!(sidecar["target"]["level_met"], true);
+        let json_nf = sidecar["acx"]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == "noise_floor")
+            .unwrap()
+            .clone();
+        if name == "clean" {
+            assert_eq!(nf.status, AcxStatus::Pass, "{}", nf.message);
+            assert_eq!(find("format").status, AcxStatus::Pass);
+            assert!(acx.findings.iter().all(|f| f.status == AcxStatus::Pass));
+            assert_eq!(json_nf["status"], "pass");
+        } else {
+            assert_eq!(nf.status, AcxStatus::Fail);
+            assert!(!nf.mastering_controls);
+            assert!(
+                nf.message.contains("mastering cannot fix it"),
+                "{}",
+                nf.message
+            );
+            // The floor rose with the gain, less the white noise above
+            // 20 kHz that the 48 → 44.1 kHz conversion removes.
+            let raised = acx.output.noise_floor_dbfs.unwrap() - acx.input.noise_floor_dbfs.unwrap();
+            assert!(
+                raised > s.gain_db - 1.5 && raised < s.gain_db + 0.1,
+                "raised {raised}, gain {}",
+                s.gain_db
+            );
+            assert!(
+                nf.message.contains(&format!("raised it by {raised:.1} dB")),
+                "{}",
+                nf.message
+            );
+            assert_eq!(json_nf["status"], "fail");
+            assert_eq!(find("format").status, AcxStatus::Advisory);
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn acx_refuses_settings_that_cannot_meet_it() {
+    let dir = temp_dir("acx-settings");
+    let bad = |toml: &str| {
+        let spec: MasteringSpec = toml::from_str(toml).unwrap();
+        MasterSettings::from_spec(&spec, FileFormat::Wav, &dir)
+            .unwrap_err()
+            .to_string()
+    };
+    let e = bad("target = \"acx\"\nintegrated_lufs = -19");
+    assert!(e.contains("RMS"), "{e}");
+    let e = bad("target = \"acx\"\nceiling_dbtp = -1");
+    assert!(e.contains("−3") || e.contains("-3"), "{e}");
+    let e = bad("target = \"acx\"\ntolerance_lu = 2.5");
+    assert!(e.contains("window"), "{e}");
+    // A stricter ceiling is fine.
+    let spec: MasteringSpec = toml::from_str("target = \"acx\"\nceiling_dbtp = -4").unwrap();
+    assert!(MasterSettings::from_spec(&spec, FileFormat::Wav, &dir).is_ok());
+    std::fs::remove_dir_all(&dir).ok();
+}
