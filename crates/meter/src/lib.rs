@@ -6,6 +6,10 @@
 //! * **True peak** with ≥ 4× oversampling at every sample rate up to
 //!   768 kHz (a Nyquist polyphase interpolator of our own, see
 //!   [`true_peak`]), and sample peak.
+//! * **ffmpeg's true peak**, modelled ([`ffmpeg_true_peak`]): the reading
+//!   of `ffmpeg -af ebur128=peak=true` (resampling to 192 kHz with
+//!   libswresample's defaults), to the digits ffmpeg prints, for checking a
+//!   master against that peer without running it.
 //! * **Statistics**: RMS, crest factor, PLR, DC offset, clipped samples,
 //!   stereo correlation; a 10 Hz time series; optionally an averaged
 //!   spectrum with third-octave bands ([`spectrum`]).
@@ -66,6 +70,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod ffmpeg_true_peak;
 pub mod gating;
 pub mod k_weighting;
 pub mod loudness;
@@ -76,6 +81,7 @@ pub mod stats;
 pub mod true_peak;
 
 pub use error::MeterError;
+pub use ffmpeg_true_peak::{FfmpegTruePeak, SwrDesign};
 pub use gating::LoudnessBlocks;
 pub use k_weighting::KWeighting;
 pub use loudness::{SubBlock, default_channel_weights};
@@ -92,6 +98,7 @@ mod thread_safety {
     fn meter_is_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<crate::Meter>();
+        check::<crate::FfmpegTruePeak>();
         check::<crate::LoudnessBlocks>();
         check::<crate::MeterReport>();
     }
