@@ -39,7 +39,7 @@ use mixmaster_io::{
     AudioReader, AudioWriter, BextInfo, Encoding, FileFormat, Loudness, Metadata, Tags,
     WriteOptions, WriteSpec,
 };
-use mixmaster_meter::{Meter, MeterOptions, MeterReport, MonoMode};
+use mixmaster_meter::{FfmpegTruePeak, Meter, MeterOptions, MeterReport, MonoMode};
 use mixmaster_session::{CompressorSpec, FilterSpec, Insert, MasteringSpec, ProcessorSpec};
 
 use crate::acx::{self, AcxFigures, AcxReport, Delivery};
@@ -411,6 +411,9 @@ pub struct MasterSummary {
     pub input: MeterReport,
     /// The output as written (decoded again and measured).
     pub output_report: MeterReport,
+    /// The output's true peak as ffmpeg's `ebur128=peak=true` reads it
+    /// (modelled, [`FfmpegTruePeak`]), in dBTP.
+    pub output_ffmpeg_true_peak_dbtp: f64,
     /// Gain into the limiter in dB.
     pub gain_db: f64,
     /// Renders the loudness loop needed.
@@ -539,6 +542,7 @@ pub fn master_file(
     // Slope of the first correction: 1, or the last one measured before a
     // lowered ceiling started the history again.
     let mut first_slope = 1.0;
+    let mut lossy_offset = 0.0;
     let mut renders = 0;
     loop {
         renders += 1;
@@ -576,7 +580,9 @@ pub fn master_file(
             &mut writer,
             |done, total| progress(renders, done, total),
         )?;
-        let got = level.of(&pass.report);
+        // A lossy encode changes the level a little: judged on the decoded
+        // file, with the offset the last decode showed.
+        let got = level.of(&pass.report) + lossy_offset;
         let converged = match target_lufs {
             None => true,
             Some(t) => (got - t).abs() <= settings.tolerance_lu,
@@ -632,19 +638,36 @@ pub fn master_file(
             writer.set_loudness(loud)?;
         }
         let summary = writer.finish()?;
-        // Proof: decode what was written and meter it.
-        let written = measure_file(&summary.path, settings.dual_mono)?;
-        if written.true_peak_dbtp > settings.ceiling_dbtp {
+        // Proof: decode what was written and meter it — with our meter and
+        // with a model of ffmpeg's `ebur128=peak=true` (libswresample to
+        // 192 kHz), which reads full-band material up to a few tenths of a
+        // dB above band-limited meters. The higher of the two must be under
+        // the ceiling.
+        let (written, ffmpeg_peak_dbtp) =
+            measure_file_with_peer(&summary.path, settings.dual_mono)?;
+        let proof_peak_dbtp = written.true_peak_dbtp.max(ffmpeg_peak_dbtp);
+        if proof_peak_dbtp > settings.ceiling_dbtp {
             if ceiling > settings.ceiling_dbtp - 3.0 {
                 // The encoder added overs (lossy), or the decoded file reads a
                 // little higher than the limiter's detector saw (material that
-                // starts or stops dead): lower the limiter's ceiling by the
+                // starts or stops dead, or full-band material as ffmpeg's
+                // resampler reads it): lower the limiter's ceiling by the
                 // overshoot and a margin, and render again.
-                let over = written.true_peak_dbtp - settings.ceiling_dbtp;
+                let over = proof_peak_dbtp - settings.ceiling_dbtp;
                 ceiling -= over + 0.05;
+                let by = if written.true_peak_dbtp >= ffmpeg_peak_dbtp {
+                    "our meter"
+                } else {
+                    "ffmpeg's ebur128 (modelled)"
+                };
                 notes.push(format!(
-                    "{} {over:.2} dB over the ceiling: limiter ceiling lowered to {ceiling:.2} dBTP",
-                    if lossy { "the MP3 encode added" } else { "the written file measured" }
+                    "{} {over:.2} dB over the ceiling by {by}: limiter ceiling lowered to \
+                     {ceiling:.2} dBTP",
+                    if lossy {
+                        "the MP3 encode added"
+                    } else {
+                        "the written file measured"
+                    }
                 ));
                 std::fs::remove_file(&summary.path).ok();
                 first_slope = secant_slope(&history).unwrap_or(first_slope);
@@ -653,11 +676,25 @@ pub fn master_file(
             }
             std::fs::remove_file(&summary.path).ok();
             return Err(EngineError::Render(format!(
-                "{}: the written file measures {:.2} dBTP, over the {:.2} dBTP ceiling — deleted",
+                "{}: the written file measures {:.2} dBTP (ffmpeg's reading {:.2} dBTP), over the \
+                 {:.2} dBTP ceiling — deleted",
                 summary.path.display(),
                 written.true_peak_dbtp,
+                ffmpeg_peak_dbtp,
                 settings.ceiling_dbtp
             )));
+        }
+        if let Some(t) = target_lufs
+            && lossy
+        {
+            let decoded = level.of(&written);
+            if (decoded - t).abs() > settings.tolerance_lu {
+                std::fs::remove_file(&summary.path).ok();
+                lossy_offset += decoded - got;
+                history.push((gain_db, decoded));
+                gain_db = next_gain(&history, t, first_slope);
+                continue;
+            }
         }
         if let Some(t) = capped_reference {
             notes.push(format!(
@@ -704,6 +741,7 @@ pub fn master_file(
             sidecar: sidecar_path(&summary.path),
             input: input_report.clone(),
             output_report: written,
+            output_ffmpeg_true_peak_dbtp: ffmpeg_peak_dbtp,
             gain_db,
             renders,
             max_limiter_reduction_db: pass.max_gr,
@@ -777,24 +815,50 @@ fn metadata_for(format: FileFormat, tags: &Tags) -> Metadata {
 
 /// Meters a whole file (decoded in blocks).
 pub fn measure_file(path: &Path, dual_mono: bool) -> Result<MeterReport, EngineError> {
+    Ok(measure(path, dual_mono, false)?.0)
+}
+
+/// Meters a whole file, and reads its true peak as ffmpeg's
+/// `ebur128=peak=true` would ([`FfmpegTruePeak`], in dBTP).
+pub fn measure_file_with_peer(
+    path: &Path,
+    dual_mono: bool,
+) -> Result<(MeterReport, f64), EngineError> {
+    measure(path, dual_mono, true)
+}
+
+fn measure(
+    path: &Path,
+    dual_mono: bool,
+    with_peer: bool,
+) -> Result<(MeterReport, f64), EngineError> {
     let mut reader = AudioReader::open(path)?;
     let info = reader.info().clone();
     let mut options = MeterOptions::new(info.sample_rate_hz, info.channels);
     if dual_mono && info.channels == 1 {
         options.mono_mode = MonoMode::DualMono;
     }
-    let mut meter = Meter::new(options).map_err(|e| EngineError::Render(e.to_string()))?;
+    let failed =
+        |e: mixmaster_meter::MeterError| EngineError::Render(format!("{}: {e}", path.display()));
+    let mut meter = Meter::new(options).map_err(failed)?;
+    let mut peer = if with_peer {
+        Some(FfmpegTruePeak::new(info.sample_rate_hz, info.channels).map_err(failed)?)
+    } else {
+        None
+    };
     let mut buf = AudioBuffer::new(info.channels, 0);
     loop {
         let n = reader.read(&mut buf, 1 << 15)?;
         if n == 0 {
             break;
         }
-        meter
-            .process(buf.planar())
-            .map_err(|e| EngineError::Render(format!("{}: {e}", path.display())))?;
+        meter.process(buf.planar()).map_err(failed)?;
+        if let Some(p) = peer.as_mut() {
+            p.process(buf.planar()).map_err(failed)?;
+        }
     }
-    Ok(meter.report())
+    let peer_dbtp = peer.map_or(f64::NEG_INFINITY, |p| p.peak_dbtp());
+    Ok((meter.report(), peer_dbtp))
 }
 
 /// One render: input → chain → gain → limiter → dither → `writer`, metered.
@@ -1112,6 +1176,10 @@ fn write_sidecar(
         "integrated_met": lufs.map(|t| (out.integrated_lufs - t).abs() <= settings.tolerance_lu),
         "integrated_lufs_used": lufs,
         "true_peak_met": out.true_peak_dbtp <= settings.ceiling_dbtp,
+        "ffmpeg_true_peak_dbtp": mixmaster_core::units::finite(
+            (s.output_ffmpeg_true_peak_dbtp * 1000.0).round() / 1000.0
+        ),
+        "ffmpeg_true_peak_met": s.output_ffmpeg_true_peak_dbtp <= settings.ceiling_dbtp,
     });
     let doc = serde_json::json!({
         "mixmaster_version": env!("CARGO_PKG_VERSION"),
