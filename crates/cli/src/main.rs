@@ -10,6 +10,7 @@ macro_rules! say {
     }};
 }
 
+mod album_cmd;
 mod demo;
 mod format;
 mod init_cmd;
@@ -43,6 +44,8 @@ enum Command {
     Master(master_cmd::MasterArgs),
     /// Mix a session, then master it (the mix passes to mastering in float).
     Render(master_cmd::RenderArgs),
+    /// Assemble an album: songs in order with gaps and crossfades, consistent loudness, CD and streaming files.
+    Album(album_cmd::AlbumArgs),
     /// Print the JSON Schema of session files (for editors and tools).
     Schema,
     /// Generate a demo programme, write it to WAV and FLAC (44.1 kHz/16-bit, dithered) and meter the results.
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Init(args) => init_cmd::run(&args),
         Command::Master(args) => master_cmd::run(&args),
         Command::Render(args) => master_cmd::run_render(&args),
+        Command::Album(args) => album_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod acx;
+pub mod album;
 pub mod automation;
 pub mod clip;
 pub mod curves;

@@ -1132,7 +1132,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     h
 }
 
-fn figures(r: &MeterReport) -> serde_json::Value {
+pub(crate) fn figures(r: &MeterReport) -> serde_json::Value {
     let f = |v: f64| {
         if v.is_finite() {
             serde_json::json!((v * 100.0).round() / 100.0)

@@ -122,6 +122,26 @@ pub fn mastering_inputs(seconds: f64) -> Vec<Programme> {
         .collect()
 }
 
+/// The names of the programmes, in order.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    INPUTS.iter().map(|i| i.0)
+}
+
+/// One programme by name, `seconds` long (see [`mastering_inputs`]);
+/// `None` for an unknown name.
+#[must_use]
+pub fn programme(name: &str, seconds: f64) -> Option<Programme> {
+    INPUTS
+        .iter()
+        .find(|i| i.0 == name)
+        .map(|&(name, rate, description)| Programme {
+            name,
+            description,
+            sample_rate_hz: rate,
+            channels: generate(name, rate, seconds),
+        })
+}
+
 /// The planar samples of the programme `name`.
 fn generate(name: &str, rate: u32, seconds: f64) -> Vec<Vec<f64>> {
     let fs = f64::from(rate);

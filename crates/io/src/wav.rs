@@ -51,6 +51,10 @@ pub enum Rf64Policy {
     Auto,
     /// Always RF64 (some broadcast workflows require it).
     Always,
+    /// Plain RIFF/WAVE with no space reserved for RF64 (the canonical
+    /// 44-byte header of 16-bit stereo, as CD tools such as `shntool` write
+    /// it); a file that passes 4 GiB fails to finish.
+    Never,
 }
 
 /// The speaker mask of `dwChannelMask` for a channel count
@@ -148,15 +152,16 @@ impl<W: Write + Seek> WavEncoder<W> {
         h.extend_from_slice(&0u32.to_le_bytes());
         h.extend_from_slice(b"WAVE");
         let junk_pos = h.len() as u64;
-        h.extend_from_slice(b"JUNK");
-        h.extend_from_slice(&DS64_LEN.to_le_bytes());
-        h.extend_from_slice(&[0u8; DS64_LEN as usize]);
+        if policy != Rf64Policy::Never {
+            h.extend_from_slice(b"JUNK");
+            h.extend_from_slice(&DS64_LEN.to_le_bytes());
+            h.extend_from_slice(&[0u8; DS64_LEN as usize]);
+        }
 
         let mut bext_loudness_pos = None;
         if let Some(bext) = bext {
+            bext_loudness_pos = Some(h.len() as u64 + 8 + LOUDNESS_OFFSET as u64);
             push_chunk(&mut h, b"bext", bext)?;
-            bext_loudness_pos =
-                Some(junk_pos + 8 + u64::from(DS64_LEN) + 8 + LOUDNESS_OFFSET as u64);
         }
 
         h.extend_from_slice(b"fmt ");
@@ -243,6 +248,12 @@ impl<W: Write + Seek> WavEncoder<W> {
         let data_start = self.data_size_pos + 4;
         let riff_body = data_start - 8 + self.data_bytes + (self.data_bytes & 1);
         let rf64 = self.policy == Rf64Policy::Always || needs_rf64(riff_body);
+        if rf64 && self.policy == Rf64Policy::Never {
+            return Err(std::io::Error::other(
+                "the audio passes 4 GiB, which a plain RIFF/WAVE file cannot hold (RF64 was not \
+                 allowed)",
+            ));
+        }
         if rf64 {
             self.out.seek(SeekFrom::Start(0))?;
             self.out.write_all(b"RF64")?;
@@ -318,6 +329,27 @@ mod tests {
         assert_eq!(&bytes[96..100], b"data");
         assert_eq!(u32::from_le_bytes(bytes[100..104].try_into().unwrap()), 3);
         assert_eq!(bytes[107], 0);
+    }
+
+    #[test]
+    fn never_rf64_writes_the_canonical_44_byte_header() {
+        let mut enc = WavEncoder::new(
+            Cursor::new(Vec::new()),
+            44_100,
+            2,
+            Encoding::Pcm16,
+            Rf64Policy::Never,
+            None,
+            None,
+        )
+        .unwrap();
+        enc.write_interleaved(&[1, 2, 3, 4]).unwrap();
+        let bytes = enc.finish().unwrap().into_inner();
+        assert_eq!(bytes.len(), 48);
+        assert_eq!(&bytes[12..16], b"fmt ");
+        assert_eq!(&bytes[36..40], b"data");
+        assert_eq!(u32::from_le_bytes(bytes[4..8].try_into().unwrap()), 40);
+        assert_eq!(u32::from_le_bytes(bytes[40..44].try_into().unwrap()), 4);
     }
 
     /// A sink that keeps only the first bytes of what is written, so a

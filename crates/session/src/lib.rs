@@ -23,6 +23,7 @@
 //! The format is documented in `docs/session-format.md`.
 #![forbid(unsafe_code)]
 
+pub mod album;
 pub mod error;
 pub mod field_path;
 pub mod mastering;
@@ -32,6 +33,7 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub use album::{AlbumFile, LoadedAlbum, LoudnessMode, SongSource, SongSpec};
 pub use error::{Location, SessionError};
 pub use field_path::FieldPath;
 pub use mastering::{LimiterSpec, MasteringSpec};
