@@ -10,9 +10,12 @@ cd "$(dirname "$0")/.."
 # Debian packages the tests call, as "command:package" pairs: the reference
 # FLAC tools check our FLAC files and tags (flac, metaflac); sox and ffmpeg
 # (with ffprobe) decode our WAV/RF64 and MP3 files and read their tags;
-# MediaInfo reads the BWF bext loudness fields. Fixtures for formats we
-# cannot encode are committed, so their encoders are not needed here.
-NEEDED=(flac:flac metaflac:flac sox:sox ffmpeg:ffmpeg ffprobe:ffmpeg mediainfo:mediainfo)
+# MediaInfo reads the BWF bext loudness fields; cuetools (cueprint,
+# cuebreakpoints) and shntool read and split the album's CUE sheet. Fixtures
+# for formats we cannot encode are committed, so their encoders are not
+# needed here.
+NEEDED=(flac:flac metaflac:flac sox:sox ffmpeg:ffmpeg ffprobe:ffmpeg mediainfo:mediainfo
+    cueprint:cuetools cuebreakpoints:cuetools shntool:shntool)
 
 missing=()
 for pair in "${NEEDED[@]}"; do

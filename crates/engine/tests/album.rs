@@ -291,6 +291,10 @@ gap_before_s = 2.0
         joined.extend(pcm(&t.files[0]));
     }
     assert!(joined == image, "CD tracks do not concatenate to the image");
+    // The pregap before D is digital silence (no dither noise).
+    let d_at = cd.tracks[3].start as usize;
+    assert!(image[2 * (d_at - 88_200)..2 * d_at].iter().all(|&x| x == 0));
+    assert!(image[2 * d_at..2 * d_at + 200].iter().any(|&x| x != 0));
     // Streaming: the track files back to back are the album, and the
     // FLACs hold the same samples as the WAVs.
     let st = &s.deliveries[1];

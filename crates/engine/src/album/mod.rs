@@ -20,7 +20,8 @@
 //! 3. **Assembly**, once per delivery: the songs on the timeline
 //!    ([`layout`]), fades and crossfades applied, one true-peak limiter over
 //!    the whole album at the ceiling (it only acts where a crossfade sums
-//!    over it), dither once to the delivery word length, then one stream
+//!    over it), dither once to the delivery word length (digital silence —
+//!    gaps, padding — stays digital silence), then one stream
 //!    split at the track starts: the CD image and its per-track files, or
 //!    the streaming files. Split points come from one continuous stream, so
 //!    the tracks played back to back are the album sample for sample.
@@ -1094,6 +1095,7 @@ fn assemble(
     let mut t0: u64 = 0; // timeline frame of the block's start (before latency)
     let mut written: u64 = 0;
     let mut out: Vec<Vec<f64>> = vec![vec![0.0; BLOCK]; channels];
+    let mut silent = vec![false; BLOCK];
     while written < total {
         for c in &mut out {
             c.fill(0.0);
@@ -1144,7 +1146,17 @@ fn assemble(
         {
             let mut slices: Vec<&mut [f64]> = out.iter_mut().map(Vec::as_mut_slice).collect();
             limiter.process(&mut slices);
+            // Digital silence (the gaps, the padding to a whole frame)
+            // stays digital silence: dither is for signal.
+            for (k, s) in silent.iter_mut().enumerate() {
+                *s = slices.iter().all(|c| c[k] == 0.0);
+            }
             dither.process(&mut slices);
+            for (k, _) in silent.iter().enumerate().filter(|(_, s)| **s) {
+                for c in slices.iter_mut() {
+                    c[k] = 0.0;
+                }
+            }
         }
         // The limiter's output lags by its latency: block frames before it
         // are dropped, and the album continues past `total` until every
