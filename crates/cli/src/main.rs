@@ -46,8 +46,12 @@ enum Command {
     Render(master_cmd::RenderArgs),
     /// Assemble an album: songs in order with gaps and crossfades, consistent loudness, CD and streaming files.
     Album(album_cmd::AlbumArgs),
-    /// Print the JSON Schema of session files (for editors and tools).
-    Schema,
+    /// Print the JSON Schema of session files (or of chain or album files), for editors and tools.
+    Schema {
+        /// Which file: session (default), chain or album.
+        #[arg(default_value = "session", value_parser = ["session", "chain", "album"])]
+        kind: String,
+    },
     /// Generate a demo programme, write it to WAV and FLAC (44.1 kHz/16-bit, dithered) and meter the results.
     Demo {
         /// Folder for the demo files.
@@ -64,7 +68,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Meter(args) => meter_cmd::run(&args),
         Command::Demo { out_dir, seconds } => demo::run(&out_dir, seconds),
-        Command::Schema => schema(),
+        Command::Schema { kind } => schema(&kind),
         Command::Mix(args) => mix_cmd::run(&args),
         Command::Init(args) => init_cmd::run(&args),
         Command::Master(args) => master_cmd::run(&args),
@@ -90,10 +94,12 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-fn schema() -> anyhow::Result<ExitCode> {
-    say!(
-        "{}",
-        serde_json::to_string_pretty(&mixmaster_session::json_schema())?
-    );
+fn schema(kind: &str) -> anyhow::Result<ExitCode> {
+    let schema = match kind {
+        "chain" => mixmaster_session::chain_json_schema(),
+        "album" => mixmaster_session::album_json_schema(),
+        _ => mixmaster_session::json_schema(),
+    };
+    say!("{}", serde_json::to_string_pretty(&schema)?);
     Ok(ExitCode::SUCCESS)
 }

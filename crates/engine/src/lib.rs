@@ -17,6 +17,7 @@ pub mod automation;
 pub mod clip;
 pub mod curves;
 pub mod delay_line;
+pub mod demo_song;
 pub mod error;
 pub mod factory;
 pub mod graph;

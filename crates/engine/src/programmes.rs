@@ -122,15 +122,53 @@ pub fn mastering_inputs(seconds: f64) -> Vec<Programme> {
         .collect()
 }
 
-/// The names of the programmes, in order.
+/// Songs made from the demo song's stems ([`crate::demo_song`]), mixed to
+/// stereo: name, tempo, transposition in semitones, noise seed,
+/// description. Music to try albums with (`generate = "demo-song"`).
+const SONGS: [(&str, f64, f64, u64, &str); 3] = [
+    (
+        "demo-song",
+        120.0,
+        0.0,
+        7,
+        "the demo song: A minor, 120 bpm, six stems mixed",
+    ),
+    (
+        "demo-song-slow",
+        96.0,
+        -3.0,
+        11,
+        "the demo song in F# minor at 96 bpm",
+    ),
+    (
+        "demo-song-fast",
+        132.0,
+        2.0,
+        13,
+        "the demo song in B minor at 132 bpm",
+    ),
+];
+
+/// The names of every programme: the ten mastering inputs, then the
+/// demo songs.
 pub fn names() -> impl Iterator<Item = &'static str> {
-    INPUTS.iter().map(|i| i.0)
+    INPUTS.iter().map(|i| i.0).chain(SONGS.iter().map(|s| s.0))
 }
 
-/// One programme by name, `seconds` long (see [`mastering_inputs`]);
-/// `None` for an unknown name.
+/// One programme by name, `seconds` long (see [`mastering_inputs`]; the
+/// demo songs are stereo at 48 kHz); `None` for an unknown name.
 #[must_use]
 pub fn programme(name: &str, seconds: f64) -> Option<Programme> {
+    if let Some(&(name, tempo, semitones, seed, description)) = SONGS.iter().find(|s| s.0 == name) {
+        let rate = 48_000;
+        return Some(Programme {
+            name,
+            description,
+            sample_rate_hz: rate,
+            channels: crate::demo_song::DemoSong::with(rate, seconds, tempo, semitones, seed)
+                .stereo_mix(),
+        });
+    }
     INPUTS
         .iter()
         .find(|i| i.0 == name)
@@ -223,6 +261,30 @@ mod tests {
             );
         }
         assert!(mastering_inputs(f64::NAN).iter().all(|p| p.frames() == 0));
+    }
+
+    #[test]
+    fn every_name_gives_a_programme_and_the_demo_songs_are_stereo_music() {
+        for name in names() {
+            let p = programme(name, 0.5).unwrap();
+            assert_eq!(p.frames(), p.sample_rate_hz as usize / 2, "{name}");
+        }
+        assert!(programme("no-such", 1.0).is_none());
+        for name in ["demo-song", "demo-song-slow", "demo-song-fast"] {
+            let p = programme(name, 2.0).unwrap();
+            assert_eq!((p.sample_rate_hz, p.channels.len()), (48_000, 2));
+            let peak = p
+                .channels
+                .iter()
+                .flatten()
+                .fold(0.0f64, |a, x| a.max(x.abs()));
+            assert!(peak > 0.1 && peak < 1.0, "{name}: {peak}");
+        }
+        // The variations differ from the demo song.
+        assert_ne!(
+            programme("demo-song", 1.0).unwrap().channels,
+            programme("demo-song-fast", 1.0).unwrap().channels
+        );
     }
 
     #[test]

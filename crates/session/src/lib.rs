@@ -189,3 +189,13 @@ impl Session {
 pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Session)).unwrap_or_default()
 }
+
+/// The JSON Schema of mastering chain files (`mixmaster master --chain`).
+pub fn chain_json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(MasteringSpec)).unwrap_or_default()
+}
+
+/// The JSON Schema of album files (`mixmaster album`).
+pub fn album_json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(AlbumFile)).unwrap_or_default()
+}

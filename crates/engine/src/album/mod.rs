@@ -110,6 +110,9 @@ pub struct SongResult {
     pub level_db: f64,
     /// Integrated loudness the song was mastered to, LUFS.
     pub aim_lufs: f64,
+    /// The mastering chain (`None` for a mastered file: gain and limiter
+    /// only).
+    pub chain: Option<MasteringSpec>,
     /// Mastering summary at each delivery rate: (rate, summary).
     pub mastering: Vec<(u32, MasterSummary)>,
 }
@@ -327,6 +330,7 @@ pub fn make_album(
                 input_lufs: p.input_lufs,
                 level_db: off,
                 aim_lufs: aim,
+                chain: p.chain.as_ref().map(|c| c.0.clone()),
                 mastering: Vec::new(),
             })
             .collect();
@@ -373,6 +377,7 @@ pub fn make_album(
             let noise = noise_shaping(a.cd.noise_shaping.as_deref());
             deliveries.push(deliver(
                 loaded,
+                &songs,
                 Delivery::Cd,
                 master_paths(cd_rate),
                 cd_rate,
@@ -391,6 +396,7 @@ pub fn make_album(
             let noise = noise_shaping(a.streaming.noise_shaping.as_deref());
             deliveries.push(deliver(
                 loaded,
+                &songs,
                 Delivery::Streaming,
                 master_paths(streaming_rate),
                 streaming_rate,
@@ -689,6 +695,7 @@ fn track_stem(n: usize, title: &str) -> String {
 #[allow(clippy::too_many_arguments)]
 fn deliver(
     loaded: &LoadedAlbum,
+    songs: &[SongResult],
     delivery: Delivery,
     masters: &[PathBuf],
     rate: u32,
@@ -884,7 +891,7 @@ fn deliver(
                 let sidecar = dir.join(format!("{}.json", stems[i]));
                 write_json(
                     &sidecar,
-                    &track_json(loaded, i, &report, ff, &rg, &pass, rate),
+                    &track_json(loaded, &songs[i], i, &report, ff, &rg, &pass, rate),
                 )?;
                 track_files.push(sidecar);
             }
@@ -1281,8 +1288,10 @@ fn round2(v: f64) -> serde_json::Value {
 }
 
 /// The sidecar log of a streaming track.
+#[allow(clippy::too_many_arguments)]
 fn track_json(
     loaded: &LoadedAlbum,
+    song: &SongResult,
     i: usize,
     report: &MeterReport,
     ffmpeg_tp: f64,
@@ -1300,6 +1309,20 @@ fn track_json(
         "performer": performer(loaded, i),
         "isrc": s.isrc.as_deref().map(|x| album::normalize_isrc(x).unwrap_or_default()),
         "sample_rate_hz": rate,
+        "source": { song.source_kind: song.source },
+        "mastering": song.mastering.iter().find(|m| m.0 == rate).map(|(_, m)| serde_json::json!({
+            "input_figures": master::figures(&m.input),
+            "aim_lufs": round2(song.aim_lufs),
+            "level_db": song.level_db,
+            "gain_db": round2(m.gain_db),
+            "renders": m.renders,
+            "ceiling_dbtp": m.ceiling_dbtp,
+            "limiter_max_gain_reduction_db": round2(m.max_limiter_reduction_db),
+            "limiter_average_gain_reduction_db": round2(m.average_limiter_reduction_db),
+            "latency_frames_compensated": m.latency_frames,
+            "song_figures": master::figures(&m.output_report),
+            "notes": m.notes,
+        })),
         "output_figures": master::figures(report),
         "ffmpeg_true_peak_dbtp": round2(ffmpeg_tp),
         "replaygain": {
@@ -1331,6 +1354,7 @@ fn write_log(s: &AlbumSummary, loaded: &LoadedAlbum, out: &Output) -> Result<(),
                 "input_lufs": round2(song.input_lufs),
                 "level_db": song.level_db,
                 "aim_lufs": round2(song.aim_lufs),
+                "chain": song.chain.as_ref().map(|c| serde_json::to_value(c).unwrap_or_default()),
                 "mastering": song.mastering.iter().map(|(rate, m)| serde_json::json!({
                     "sample_rate_hz": rate,
                     "gain_db": round2(m.gain_db),
