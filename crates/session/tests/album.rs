@@ -24,7 +24,7 @@ fn the_example_album_parses_with_its_defaults() {
     assert_eq!(a.deliveries(), (true, true));
     assert!(matches!(
         a.songs[0].source(),
-        SongSource::Generate("bass-electronic")
+        SongSource::Generate("demo-song-fast")
     ));
     // Crossfade into song 2: no gap; song 3 has its own pregap; song 4
     // follows a segue.
@@ -49,7 +49,7 @@ fn default_gap_is_two_seconds() {
 fn mistakes_name_line_and_field() {
     let song = "[[song]]\ntitle = \"S\"\n";
     let cases: &[(&str, &str, &str)] = &[
-        (&song.to_string(), "song[0]", "has no audio"),
+        (song, "song[0]", "has no audio"),
         (
             &format!("{song}file = \"a.wav\"\nmix = \"b.wav\"\n"),
             "song[0].mix",
