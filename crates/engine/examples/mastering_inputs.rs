@@ -4,18 +4,20 @@
 //! can master and measure the very same audio
 //! (`scripts/bench_master_matrix.sh`).
 //!
-//! `cargo run --release -p mixmaster-engine --example mastering_inputs -- OUT_DIR [--seconds S]`
+//! `cargo run --release -p mixmaster-engine --example mastering_inputs -- OUT_DIR [--seconds S] [--name NAME]…`
 //!
-//! `--seconds` defaults to 4 (the test's length). Prints one line per file:
+//! `--seconds` defaults to 4 (the test's length). `--name` (repeatable)
+//! writes only the programmes named, which may also be the demo songs
+//! (`demo-song`, …; `scripts/bench_album.sh` uses them). Prints one line per file:
 //! name, sample rate, channels, frames, path (tab-separated).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use mixmaster_engine::programmes::mastering_inputs;
+use mixmaster_engine::programmes::{mastering_inputs, programme};
 use mixmaster_io::{AudioWriter, Encoding, FileFormat, WriteSpec};
 
-const USAGE: &str = "usage: mastering_inputs OUT_DIR [--seconds S]";
+const USAGE: &str = "usage: mastering_inputs OUT_DIR [--seconds S] [--name NAME]...";
 
 /// Longest programme accepted, in seconds (ten stereo float programmes of
 /// this length at up to 96 kHz stay well under a gigabyte in memory).
@@ -34,9 +36,11 @@ fn main() -> ExitCode {
 fn run() -> Result<(), String> {
     let mut out_dir: Option<PathBuf> = None;
     let mut seconds = 4.0;
+    let mut names: Vec<String> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            "--name" => names.push(args.next().ok_or(format!("--name needs a value; {USAGE}"))?),
             "--seconds" => {
                 let v = args
                     .next()
@@ -63,7 +67,15 @@ fn run() -> Result<(), String> {
     let out_dir = out_dir.ok_or(USAGE.to_string())?;
     std::fs::create_dir_all(&out_dir)
         .map_err(|e| format!("{}: cannot create the directory: {e}", out_dir.display()))?;
-    for p in mastering_inputs(seconds) {
+    let programmes = if names.is_empty() {
+        mastering_inputs(seconds)
+    } else {
+        names
+            .iter()
+            .map(|n| programme(n, seconds).ok_or(format!("no programme '{n}'")))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    for p in programmes {
         let path = out_dir.join(format!("{}.wav", p.name));
         let spec = WriteSpec {
             sample_rate_hz: p.sample_rate_hz,

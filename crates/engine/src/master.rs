@@ -160,6 +160,11 @@ pub struct MasterSettings {
     pub reference: Option<(PathBuf, f64)>,
     /// Tags of the deliverable (RIFF INFO, Vorbis comments or ID3v2.4).
     pub tags: Tags,
+    /// Decode the written file and prove it under the ceiling (default
+    /// true). Off only for intermediate float files that are proved later
+    /// as part of something else (an album's songs: every delivered track
+    /// file is proved); the render's own meter then gives the figures.
+    pub prove: bool,
 }
 
 impl MasterSettings {
@@ -356,6 +361,7 @@ impl MasterSettings {
             spec: spec.clone(),
             reference: None,
             tags: Tags::default(),
+            prove: true,
         })
     }
 
@@ -645,8 +651,11 @@ pub fn master_file(
         // 192 kHz), which reads full-band material up to a few tenths of a
         // dB above band-limited meters. The higher of the two must be under
         // the ceiling.
-        let (written, ffmpeg_peak_dbtp) =
-            measure_file_with_peer(&summary.path, settings.dual_mono)?;
+        let (written, ffmpeg_peak_dbtp) = if settings.prove || lossy {
+            measure_file_with_peer(&summary.path, settings.dual_mono)?
+        } else {
+            (pass.report.clone(), f64::NAN)
+        };
         let proof_peak_dbtp = written.true_peak_dbtp.max(ffmpeg_peak_dbtp);
         if proof_peak_dbtp > settings.ceiling_dbtp {
             if ceiling > settings.ceiling_dbtp - 3.0 {

@@ -478,6 +478,16 @@ fn bad_input_is_refused_with_nothing_written() {
         std::fs::read_to_string(out.join("notes.txt")).unwrap(),
         "mine"
     );
+    // A source inside the delivery folders is never replaced.
+    let loaded = LoadedAlbum::load(&write(&format!(
+        "{ALBUM_HEAD}\n[[song]]\ntitle = \"Again\"\nfile = \"out/streaming/01 - A.flac\"\n"
+    )))
+    .unwrap();
+    let e = make_album(&loaded, &opts(false, true, true), |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("inside the delivery folders"), "{e}");
+    assert!(out.join("streaming/01 - A.flac").is_file());
     let leftovers: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
         .filter_map(Result::ok)

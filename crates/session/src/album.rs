@@ -176,7 +176,8 @@ pub struct SongSpec {
     /// --help` lists them): for trying the album path without audio.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generate: Option<String>,
-    /// Length of a generated programme in seconds (default 30).
+    /// Length of a generated programme in seconds (default 30, at most
+    /// 600: a programme is generated in memory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds: Option<f64>,
     /// Start this far into the source (seconds; default 0).
@@ -698,7 +699,7 @@ fn check(a: &AlbumFile) -> Result<(), Invalid> {
                  to trim a file",
             ));
         }
-        seconds(f.key("seconds"), s.seconds, 1.0, 3600.0)?;
+        seconds(f.key("seconds"), s.seconds, 1.0, 600.0)?;
         seconds(f.key("start_s"), s.start_s, 0.0, 86_400.0)?;
         seconds(f.key("end_s"), s.end_s, 0.0, 86_400.0)?;
         if let (Some(a0), Some(b0)) = (s.start_s, s.end_s)

@@ -288,6 +288,30 @@ pub fn make_album(
         }
     }
 
+    // A delivered file must never replace a source.
+    if let Ok(out_dir) = options.out_dir.canonicalize() {
+        for (i, s) in a.songs.iter().enumerate() {
+            let name = match s.source() {
+                SongSource::File(f) | SongSource::Mix(f) | SongSource::Session(f) => f,
+                SongSource::Generate(_) => continue,
+            };
+            if let Ok(src) = loaded.resolve(name).canonicalize()
+                && (["cd", "streaming"]
+                    .iter()
+                    .any(|d| src.starts_with(out_dir.join(d)))
+                    || src == out_dir.join("album.json"))
+            {
+                return Err(EngineError::Render(format!(
+                    "song {} '{}': {} is inside the delivery folders of {}, which this run \
+                     replaces; move it out or deliver elsewhere",
+                    i + 1,
+                    s.title,
+                    src.display(),
+                    options.out_dir.display()
+                )));
+            }
+        }
+    }
     let out = Output::open(&options.out_dir, options.force)?;
     let result = (|| {
         let mut notes = Vec::new();
@@ -656,7 +680,11 @@ fn song_settings(
     if loudness.tolerance_lu.is_some() {
         spec.tolerance_lu = loudness.tolerance_lu;
     }
-    MasterSettings::from_spec(&spec, FileFormat::Wav, &dir)
+    let mut settings = MasterSettings::from_spec(&spec, FileFormat::Wav, &dir)?;
+    // A song's float master is an intermediate: every track file made from
+    // it is decoded and proved under the ceiling.
+    settings.prove = false;
+    Ok(settings)
 }
 
 /// The two deliveries.
@@ -1449,6 +1477,14 @@ impl Output {
                      or give --force to replace what an earlier run wrote",
                     entries.len()
                 )));
+            }
+            // Staging folders a killed run left behind.
+            for e in &entries {
+                if e.file_name().to_string_lossy().starts_with(".mixmaster-album-")
+                    && e.path().is_dir()
+                {
+                    std::fs::remove_dir_all(e.path()).ok();
+                }
             }
             if let Ok(text) = std::fs::read_to_string(dir.join("album.json"))
                 && let Ok(doc) = serde_json::from_str::<serde_json::Value>(&text)
