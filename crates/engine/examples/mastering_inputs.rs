@@ -40,7 +40,10 @@ fn run() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--name" => names.push(args.next().ok_or(format!("--name needs a value; {USAGE}"))?),
+            "--name" => names.push(
+                args.next()
+                    .ok_or(format!("--name needs a value; {USAGE}"))?,
+            ),
             "--seconds" => {
                 let v = args
                     .next()

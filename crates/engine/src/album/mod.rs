@@ -1480,7 +1480,9 @@ impl Output {
             }
             // Staging folders a killed run left behind.
             for e in &entries {
-                if e.file_name().to_string_lossy().starts_with(".mixmaster-album-")
+                if e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".mixmaster-album-")
                     && e.path().is_dir()
                 {
                     std::fs::remove_dir_all(e.path()).ok();
