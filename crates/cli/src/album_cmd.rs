@@ -103,9 +103,10 @@ fn print_summary(s: &AlbumSummary) -> Result<()> {
     );
     say!("  #  song                          source     input  level    aim   gain  limiter");
     for (i, song) in s.songs.iter().enumerate() {
-        let (gain, gr) = song.mastering.first().map_or((f64::NAN, f64::NAN), |m| {
-            (m.1.gain_db, m.1.max_limiter_reduction_db)
-        });
+        let (gain, gr) = (
+            song.mastering.gain_db,
+            song.mastering.max_limiter_reduction_db,
+        );
         say!(
             " {:>2}  {:<28}  {:<8} {:>6} {:>6} {:>6} {:>6} {:>6.1} dB",
             i + 1,

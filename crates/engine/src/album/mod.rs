@@ -12,8 +12,9 @@
 //!    `target + (L + level_db) − max(L + level_db)` — one gain for all, the
 //!    loudest song at the target, quiet songs stay as much quieter as they
 //!    were; in `track` mode `target + level_db`; in `none` mode
-//!    `L + level_db`. Each song is then mastered to its aim at the delivery
-//!    rate into a float file ([`crate::master::master_file`]: a mix goes
+//!    `L + level_db`. Each song is then mastered to its aim once, at the
+//!    highest delivery rate (a lower-rate delivery resamples it), into a
+//!    float file ([`crate::master::master_file`]: a mix goes
 //!    through the mastering chain, a mastered file only through gain and
 //!    the true-peak limiter at the album's ceiling, which leaves it
 //!    untouched when nothing is over).
@@ -113,8 +114,11 @@ pub struct SongResult {
     /// The mastering chain (`None` for a mastered file: gain and limiter
     /// only).
     pub chain: Option<MasteringSpec>,
-    /// Mastering summary at each delivery rate: (rate, summary).
-    pub mastering: Vec<(u32, MasterSummary)>,
+    /// The rate the song was mastered at: the highest delivery rate
+    /// (deliveries at a lower rate resample the master).
+    pub master_rate_hz: u32,
+    /// What mastering the song did.
+    pub mastering: MasterSummary,
 }
 
 /// Figures of one delivered track (decoded again and metered).
@@ -336,65 +340,55 @@ pub fn make_album(
 
         let cd_rate = cd::CD_RATE as u32;
         let streaming_rate = a.streaming.sample_rate_hz.unwrap_or(cd_rate);
-        let mut rates: Vec<u32> = Vec::new();
-        if options.cd {
-            rates.push(cd_rate);
-        }
-        if options.streaming && !rates.contains(&streaming_rate) {
-            rates.push(streaming_rate);
-        }
-        let mut songs: Vec<SongResult> = prepared
-            .iter()
-            .zip(a.songs.iter())
-            .zip(aims.iter().zip(&offsets))
-            .map(|((p, s), (&aim, &off))| SongResult {
-                title: s.title.clone(),
+        // One master per song, at the highest delivery rate; a delivery at
+        // a lower rate resamples it (as a CD is made from a high-resolution
+        // master), and its album limiter and proof hold the ceiling.
+        let master_rate = match (options.cd, options.streaming) {
+            (true, true) => cd_rate.max(streaming_rate),
+            (true, false) => cd_rate,
+            _ => streaming_rate,
+        };
+        let mut songs: Vec<SongResult> = Vec::with_capacity(prepared.len());
+        let mut masters: Vec<PathBuf> = Vec::with_capacity(prepared.len());
+        for (i, p) in prepared.iter().enumerate() {
+            let dst = out.staging.join(format!("master-{:02}.wav", i + 1));
+            let settings = song_settings(p, aims[i], ceiling_dbtp, master_rate, &a.loudness)?;
+            let stage = format!(
+                "mastering {}/{} '{}'",
+                i + 1,
+                prepared.len(),
+                a.songs[i].title
+            );
+            let summary =
+                master::master_file(&p.path, &dst, &settings, FileFormat::Wav, |r, d, t| {
+                    progress(&Progress {
+                        stage: format!("{stage} (render {r})"),
+                        done: d,
+                        total: t,
+                    });
+                })
+                .map_err(|e| song_error(i, &a.songs[i].title, e))?;
+            if summary.max_limiter_reduction_db > 0.5 && p.chain.is_none() {
+                notes.push(format!(
+                    "song {} '{}': the gain it needed took the limiter to {:.1} dB of reduction",
+                    i + 1,
+                    a.songs[i].title,
+                    summary.max_limiter_reduction_db
+                ));
+            }
+            songs.push(SongResult {
+                title: a.songs[i].title.clone(),
                 source_kind: p.kind,
                 source: p.source.clone(),
                 input_lufs: p.input_lufs,
-                level_db: off,
-                aim_lufs: aim,
+                level_db: offsets[i],
+                aim_lufs: aims[i],
                 chain: p.chain.as_ref().map(|c| c.0.clone()),
-                mastering: Vec::new(),
-            })
-            .collect();
-        let mut masters: Vec<(u32, Vec<PathBuf>)> = Vec::new();
-        for &rate in &rates {
-            let mut paths = Vec::new();
-            for (i, p) in prepared.iter().enumerate() {
-                let dst = out.staging.join(format!("master-{rate}-{:02}.wav", i + 1));
-                let settings = song_settings(p, aims[i], ceiling_dbtp, rate, &a.loudness)?;
-                let stage = format!(
-                    "mastering {}/{} '{}' at {rate} Hz",
-                    i + 1,
-                    prepared.len(),
-                    a.songs[i].title
-                );
-                let summary =
-                    master::master_file(&p.path, &dst, &settings, FileFormat::Wav, |r, d, t| {
-                        progress(&Progress {
-                            stage: format!("{stage} (render {r})"),
-                            done: d,
-                            total: t,
-                        });
-                    })
-                    .map_err(|e| song_error(i, &a.songs[i].title, e))?;
-                if summary.max_limiter_reduction_db > 0.5 && p.chain.is_none() {
-                    notes.push(format!(
-                        "song {} '{}': the gain it needed took the limiter to {:.1} dB of \
-                         reduction",
-                        i + 1,
-                        a.songs[i].title,
-                        summary.max_limiter_reduction_db
-                    ));
-                }
-                songs[i].mastering.push((rate, summary));
-                paths.push(dst);
-            }
-            masters.push((rate, paths));
+                master_rate_hz: master_rate,
+                mastering: summary,
+            });
+            masters.push(dst);
         }
-        let master_paths =
-            |rate: u32| -> &Vec<PathBuf> { &masters.iter().find(|m| m.0 == rate).unwrap().1 };
 
         let mut deliveries = Vec::new();
         if options.cd {
@@ -403,7 +397,7 @@ pub fn make_album(
                 loaded,
                 &songs,
                 Delivery::Cd,
-                master_paths(cd_rate),
+                &masters,
                 cd_rate,
                 16,
                 noise,
@@ -422,7 +416,7 @@ pub fn make_album(
                 loaded,
                 &songs,
                 Delivery::Streaming,
-                master_paths(streaming_rate),
+                &masters,
                 streaming_rate,
                 bits,
                 noise,
@@ -739,10 +733,7 @@ fn deliver(
     let frames_of = |s: f64| (s * fs).round() as u64;
     let mut timings = Vec::with_capacity(masters.len());
     for (s, path) in a.songs.iter().zip(masters) {
-        let frames = AudioReader::open(path)?
-            .info()
-            .frames
-            .ok_or_else(|| EngineError::Render(format!("{}: unknown length", path.display())))?;
+        let frames = SongStream::open(path, rate)?.frames;
         timings.push(SongTiming {
             frames,
             gap_before: 0,
@@ -1019,12 +1010,104 @@ struct Pass {
     limiter_reduction_db: f64,
 }
 
-/// One song being read into the album.
-struct Playing {
+/// A song's master read into the album at the delivery rate (resampled
+/// when the master is at another rate).
+struct SongStream {
     reader: AudioReader,
+    resampler: Option<mixmaster_io::Resampler>,
     buf: AudioBuffer,
-    /// Frames of the song delivered so far.
+    resampled: AudioBuffer,
+    /// Delivery-rate frames decoded but not yet taken.
+    fifo: Vec<Vec<f64>>,
+    done: bool,
+    /// Length at the delivery rate.
+    frames: u64,
+    /// Frames taken so far.
     at: u64,
+}
+
+impl SongStream {
+    fn open(path: &Path, rate: u32) -> Result<Self, EngineError> {
+        let reader = AudioReader::open(path)?;
+        let info = reader.info().clone();
+        let frames_in = info
+            .frames
+            .ok_or_else(|| EngineError::Render(format!("{}: unknown length", path.display())))?;
+        let resampler = if info.sample_rate_hz == rate {
+            None
+        } else {
+            Some(mixmaster_io::Resampler::new(
+                info.sample_rate_hz,
+                rate,
+                info.channels,
+            )?)
+        };
+        let frames = resampler
+            .as_ref()
+            .map_or(frames_in, |r| r.output_len(frames_in));
+        Ok(Self {
+            reader,
+            resampler,
+            buf: AudioBuffer::new(info.channels, 0),
+            resampled: AudioBuffer::new(info.channels, 0),
+            fifo: vec![Vec::new(); info.channels],
+            done: false,
+            frames,
+            at: 0,
+        })
+    }
+
+    /// Adds the next `n` frames, times `gain(frame)`, into `out[.., pos..]`.
+    fn add_into(
+        &mut self,
+        out: &mut [Vec<f64>],
+        pos: usize,
+        n: usize,
+        gain: impl Fn(u64) -> f64,
+    ) -> Result<(), EngineError> {
+        while self.fifo[0].len() < n && !self.done {
+            let got = self.reader.read(&mut self.buf, BLOCK)?;
+            let src = match (self.resampler.as_mut(), got) {
+                (None, 0) => {
+                    self.done = true;
+                    continue;
+                }
+                (None, _) => &self.buf,
+                (Some(r), 0) => {
+                    r.flush(&mut self.resampled)?;
+                    self.done = true;
+                    &self.resampled
+                }
+                (Some(r), _) => {
+                    r.process(self.buf.planar(), &mut self.resampled)?;
+                    &self.resampled
+                }
+            };
+            for (f, c) in self.fifo.iter_mut().zip(src.planar()) {
+                f.extend_from_slice(c);
+            }
+        }
+        if self.fifo[0].len() < n {
+            return Err(EngineError::Render(format!(
+                "{}: ended after {} of {} frames",
+                self.reader.info().path.display(),
+                self.at + self.fifo[0].len() as u64,
+                self.frames
+            )));
+        }
+        let last = self.fifo.len() - 1;
+        for (c, o) in out.iter_mut().enumerate() {
+            let src = &self.fifo[c.min(last)];
+            for k in 0..n {
+                o[pos + k] += gain(self.at + k as u64) * src[k];
+            }
+        }
+        for f in &mut self.fifo {
+            f.drain(..n);
+        }
+        self.at += n as u64;
+        Ok(())
+    }
 }
 
 /// Sums the songs onto the timeline, limits, dithers and writes the track
@@ -1124,7 +1207,7 @@ fn assemble(
     };
     let mut meter = new_meter()?;
     let mut blocks = Vec::with_capacity(n_tracks);
-    let mut playing: Vec<Option<Playing>> = (0..n_tracks).map(|_| None).collect();
+    let mut playing: Vec<Option<SongStream>> = (0..n_tracks).map(|_| None).collect();
     let stage = format!("assembling the {} delivery", delivery.name());
     let total = layout.total;
     let mut t0: u64 = 0; // timeline frame of the block's start (before latency)
@@ -1141,39 +1224,16 @@ fn assemble(
                 continue;
             }
             if playing[i].is_none() {
-                playing[i] = Some(Playing {
-                    reader: AudioReader::open(&masters[i])?,
-                    buf: AudioBuffer::new(channels, 0),
-                    at: 0,
-                });
+                playing[i] = Some(SongStream::open(&masters[i], rate)?);
             }
             let Some(pl) = playing[i].as_mut() else {
                 continue;
             };
             let from = p.start.max(t0);
             let to = p.end().min(t1);
-            let mut need = (to - from) as usize;
-            let mut pos = (from - t0) as usize;
-            while need > 0 {
-                let n = pl.reader.read(&mut pl.buf, need)?;
-                if n == 0 {
-                    return Err(EngineError::Render(format!(
-                        "{}: ended after {} of {} frames",
-                        masters[i].display(),
-                        pl.at,
-                        p.frames
-                    )));
-                }
-                for (c, o) in out.iter_mut().enumerate() {
-                    let src = pl.buf.channel(c.min(pl.buf.channels() - 1));
-                    for k in 0..n {
-                        o[pos + k] += p.gain_at(pl.at + k as u64) * src[k];
-                    }
-                }
-                pl.at += n as u64;
-                pos += n;
-                need -= n;
-            }
+            pl.add_into(&mut out, (from - t0) as usize, (to - from) as usize, |k| {
+                p.gain_at(k)
+            })?;
             if pl.at >= p.frames {
                 playing[i] = None;
             }
@@ -1338,19 +1398,20 @@ fn track_json(
         "isrc": s.isrc.as_deref().map(|x| album::normalize_isrc(x).unwrap_or_default()),
         "sample_rate_hz": rate,
         "source": { song.source_kind: song.source },
-        "mastering": song.mastering.iter().find(|m| m.0 == rate).map(|(_, m)| serde_json::json!({
-            "input_figures": master::figures(&m.input),
+        "mastering": {
+            "sample_rate_hz": song.master_rate_hz,
+            "input_figures": master::figures(&song.mastering.input),
             "aim_lufs": round2(song.aim_lufs),
             "level_db": song.level_db,
-            "gain_db": round2(m.gain_db),
-            "renders": m.renders,
-            "ceiling_dbtp": m.ceiling_dbtp,
-            "limiter_max_gain_reduction_db": round2(m.max_limiter_reduction_db),
-            "limiter_average_gain_reduction_db": round2(m.average_limiter_reduction_db),
-            "latency_frames_compensated": m.latency_frames,
-            "song_figures": master::figures(&m.output_report),
-            "notes": m.notes,
-        })),
+            "gain_db": round2(song.mastering.gain_db),
+            "renders": song.mastering.renders,
+            "ceiling_dbtp": song.mastering.ceiling_dbtp,
+            "limiter_max_gain_reduction_db": round2(song.mastering.max_limiter_reduction_db),
+            "limiter_average_gain_reduction_db": round2(song.mastering.average_limiter_reduction_db),
+            "latency_frames_compensated": song.mastering.latency_frames,
+            "song_figures": master::figures(&song.mastering.output_report),
+            "notes": song.mastering.notes,
+        },
         "output_figures": master::figures(report),
         "ffmpeg_true_peak_dbtp": round2(ffmpeg_tp),
         "replaygain": {
@@ -1383,15 +1444,15 @@ fn write_log(s: &AlbumSummary, loaded: &LoadedAlbum, out: &Output) -> Result<(),
                 "level_db": song.level_db,
                 "aim_lufs": round2(song.aim_lufs),
                 "chain": song.chain.as_ref().map(|c| serde_json::to_value(c).unwrap_or_default()),
-                "mastering": song.mastering.iter().map(|(rate, m)| serde_json::json!({
-                    "sample_rate_hz": rate,
-                    "gain_db": round2(m.gain_db),
-                    "renders": m.renders,
-                    "limiter_max_gain_reduction_db": round2(m.max_limiter_reduction_db),
-                    "output_lufs": round2(m.output_report.integrated_lufs),
-                    "output_true_peak_dbtp": round2(m.output_report.true_peak_dbtp),
-                    "notes": m.notes,
-                })).collect::<Vec<_>>(),
+                "mastering": {
+                    "sample_rate_hz": song.master_rate_hz,
+                    "gain_db": round2(song.mastering.gain_db),
+                    "renders": song.mastering.renders,
+                    "limiter_max_gain_reduction_db": round2(song.mastering.max_limiter_reduction_db),
+                    "output_lufs": round2(song.mastering.output_report.integrated_lufs),
+                    "output_true_peak_dbtp": round2(song.mastering.output_report.true_peak_dbtp),
+                    "notes": song.mastering.notes,
+                },
             })
         })
         .collect();
