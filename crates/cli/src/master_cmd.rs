@@ -108,14 +108,7 @@ impl TagArgs {
 
 /// An ISRC (ISO 3901), normalised to 12 characters without hyphens.
 fn parse_isrc(s: &str) -> Result<String, String> {
-    let tags = Tags {
-        isrc: Some(s.to_string()),
-        ..Tags::default()
-    };
-    match tags.normalized_isrc() {
-        Some(r) => r,
-        None => Err("empty ISRC".into()),
-    }
+    mixmaster_core::codes::normalize_isrc(s)
 }
 
 /// `YYYY` or `YYYY-MM-DD` (ISO 8601, as ID3v2.4 `TDRC` takes it).

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod buffer;
+pub mod codes;
 pub mod error;
 pub mod processor;
 pub mod targets;

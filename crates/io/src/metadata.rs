@@ -81,25 +81,9 @@ impl Tags {
     /// ISO 3901: country code (2 letters), registrant (3 letters or digits),
     /// year (2 digits), designation (5 digits).
     pub fn normalized_isrc(&self) -> Option<Result<String, String>> {
-        let raw = self.isrc.as_deref()?;
-        let code: String = raw
-            .chars()
-            .filter(|&c| c != '-')
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
-        let b = code.as_bytes();
-        let ok = b.len() == 12
-            && b[..2].iter().all(u8::is_ascii_uppercase)
-            && b[2..5].iter().all(u8::is_ascii_alphanumeric)
-            && b[5..].iter().all(u8::is_ascii_digit);
-        Some(if ok {
-            Ok(code)
-        } else {
-            Err(format!(
-                "ISRC '{raw}': expected 12 characters CC-XXX-YY-NNNNN (country letters, \
-                 registrant letters/digits, year and designation digits)"
-            ))
-        })
+        self.isrc
+            .as_deref()
+            .map(mixmaster_core::codes::normalize_isrc)
     }
 
     /// Checks what every format needs: no NUL in text, valid ISRC, extra

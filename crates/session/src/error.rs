@@ -1,7 +1,9 @@
 //! Errors that say where: file, line, column and field, plus a hint.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use crate::field_path::FieldPath;
 
 use thiserror::Error;
 
@@ -59,6 +61,51 @@ pub fn location_of(text: &str, offset: usize) -> Location {
     Location {
         line,
         column: before[line_start..].chars().count() + 1,
+    }
+}
+
+/// A TOML parse error as a [`SessionError`] naming the file, line, column
+/// and field, with a hint for a misspelt name.
+pub fn toml_error(text: &str, path: &Path, e: &toml::de::Error) -> SessionError {
+    let message = e.message().trim().to_string();
+    SessionError {
+        file: path.to_path_buf(),
+        location: e.span().map(|s| location_of(text, s.start)),
+        field: e
+            .span()
+            .and_then(|s| FieldPath::at_offset(text, s.start))
+            .map(|p| p.to_string()),
+        hint: hint_for_serde_message(&message),
+        message,
+    }
+}
+
+/// An error about `field` of `file`; with the file's TOML `text`, the line
+/// and column of the field.
+pub fn error_at(
+    file: &Path,
+    text: Option<&str>,
+    field: &FieldPath,
+    message: String,
+    hint: Option<String>,
+) -> SessionError {
+    SessionError {
+        file: file.to_path_buf(),
+        location: text.and_then(|t| field.span_in(t).map(|s| location_of(t, s.start))),
+        field: Some(field.to_string()),
+        message,
+        hint,
+    }
+}
+
+/// `relative` resolved against the folder of `file` (an absolute path as
+/// it is).
+pub fn resolve_beside(file: &Path, relative: &str) -> PathBuf {
+    let p = Path::new(relative);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        file.parent().unwrap_or(Path::new("")).join(p)
     }
 }
 

@@ -75,19 +75,8 @@ impl LoadedSession {
     /// Parses and validates TOML text; `path` names the file in errors and
     /// anchors relative source paths.
     pub fn from_toml_str(text: &str, path: &Path) -> Result<Self, SessionError> {
-        let session: Session = toml::from_str(text).map_err(|e| {
-            let message = e.message().trim().to_string();
-            SessionError {
-                file: path.to_path_buf(),
-                location: e.span().map(|s| error::location_of(text, s.start)),
-                field: e
-                    .span()
-                    .and_then(|s| FieldPath::at_offset(text, s.start))
-                    .map(|p| p.to_string()),
-                hint: error::hint_for_serde_message(&message),
-                message,
-            }
-        })?;
+        let session: Session =
+            toml::from_str(text).map_err(|e| error::toml_error(text, path, &e))?;
         Self::validated(session, text, path, true)
     }
 
@@ -132,12 +121,7 @@ impl LoadedSession {
 
     /// A path from the session file resolved against the session's folder.
     pub fn resolve(&self, relative: &str) -> PathBuf {
-        let p = Path::new(relative);
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.path.parent().unwrap_or(Path::new("")).join(p)
-        }
+        error::resolve_beside(&self.path, relative)
     }
 
     /// An error pointing at `field` (line and column where the file is TOML).
@@ -147,20 +131,8 @@ impl LoadedSession {
         message: impl Into<String>,
         hint: Option<String>,
     ) -> SessionError {
-        let location = if self.is_toml {
-            field
-                .span_in(&self.text)
-                .map(|s| error::location_of(&self.text, s.start))
-        } else {
-            None
-        };
-        SessionError {
-            file: self.path.clone(),
-            location,
-            field: Some(field.to_string()),
-            message: message.into(),
-            hint,
-        }
+        let text = self.is_toml.then_some(self.text.as_str());
+        error::error_at(&self.path, text, field, message.into(), hint)
     }
 
     /// The session's tempo and metre, for bar positions.
