@@ -1,0 +1,188 @@
+//! The report tells the truth: files with known properties give the
+//! expected figures and flags.
+
+use std::f64::consts::TAU;
+use std::path::{Path, PathBuf};
+
+use mixmaster_io::{AudioWriter, Encoding, FileFormat, WriteSpec};
+use mixmaster_report::analyse;
+
+const RATE: u32 = 48_000;
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mixmaster-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn write(path: &Path, channels: &[Vec<f64>]) {
+    let mut w = AudioWriter::create(
+        path,
+        WriteSpec {
+            sample_rate_hz: RATE,
+            channels: channels.len(),
+            format: FileFormat::Wav,
+            encoding: Encoding::Float32,
+        },
+        &[],
+    )
+    .unwrap();
+    w.write(channels).unwrap();
+    w.finish().unwrap();
+}
+
+fn sine(freq: f64, dbfs: f64, seconds: f64) -> Vec<f64> {
+    let a = 10f64.powf(dbfs / 20.0);
+    (0..(seconds * f64::from(RATE)) as usize)
+        .map(|i| a * (TAU * freq * i as f64 / f64::from(RATE)).sin())
+        .collect()
+}
+
+/// White-ish noise from a fixed seed.
+fn noise(seconds: f64, amplitude: f64, seed: u64) -> Vec<f64> {
+    let mut x = seed.max(1);
+    (0..(seconds * f64::from(RATE)) as usize)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            amplitude * ((x >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0)
+        })
+        .collect()
+}
+
+#[test]
+fn a_minus_20_dbfs_tone_reads_minus_20_and_translates() {
+    let path = temp("tone.wav");
+    let tone = sine(1000.0, -20.0, 5.0);
+    write(&path, &[tone.clone(), tone]);
+    let a = analyse(&path, -1.0).unwrap();
+    // EBU Tech 3341: a stereo 1 kHz sine at −23 dBFS reads −23 LUFS.
+    assert!(
+        (a.meter.integrated_lufs - -20.0).abs() < 0.05,
+        "{}",
+        a.meter.integrated_lufs
+    );
+    assert!((a.meter.true_peak_dbtp - -20.0).abs() < 0.05);
+    assert!(a.clipped_regions.is_empty() && a.over_regions.is_empty());
+    let mono = a.mono.as_ref().unwrap();
+    assert!(
+        mono.drop_lu.abs() < 0.01,
+        "identical channels lose nothing: {}",
+        mono.drop_lu
+    );
+    assert!(mono.cancelling_bands.is_empty());
+    // 1 kHz is inside the phone band: nearly nothing lost.
+    assert!(a.phone.drop_lu.abs() < 0.3, "{}", a.phone.drop_lu);
+    assert!(a.head_silence_s < 0.001 && a.tail_silence_s < 0.001);
+    assert_eq!(a.overview.columns.len(), 2);
+    let (lo, hi) = a.overview.columns[0][600];
+    assert!((f64::from(hi) - 0.1).abs() < 0.001 && (f64::from(lo) + 0.1).abs() < 0.001);
+}
+
+#[test]
+fn an_out_of_phase_pair_cancels_in_mono() {
+    let path = temp("phase.wav");
+    let n = noise(5.0, 0.3, 3);
+    let inverted: Vec<f64> = n.iter().map(|x| -x).collect();
+    write(&path, &[n, inverted]);
+    let a = analyse(&path, -1.0).unwrap();
+    let mono = a.mono.as_ref().unwrap();
+    assert!(mono.correlation.unwrap() < -0.99);
+    assert!(
+        mono.drop_lu > 60.0 || !mono.integrated_lufs.is_finite(),
+        "{}",
+        mono.drop_lu
+    );
+    // Every band with content cancels.
+    assert!(
+        mono.cancelling_bands.len() >= 25,
+        "{:?}",
+        mono.cancelling_bands
+    );
+}
+
+#[test]
+fn a_clipped_section_and_overs_are_located() {
+    let path = temp("clipped.wav");
+    let mut l = sine(440.0, -6.0, 6.0);
+    // Seconds 2 to 3 driven into hard clipping.
+    for x in &mut l[2 * RATE as usize..3 * RATE as usize] {
+        *x = (*x * 4.0).clamp(-1.0, 1.0);
+    }
+    write(&path, &[l.clone(), l]);
+    let a = analyse(&path, -1.0).unwrap();
+    assert!(a.meter.clipped_samples > 1000);
+    assert_eq!(a.clipped_regions.len(), 1, "{:?}", a.clipped_regions);
+    let r = a.clipped_regions[0];
+    assert!(
+        (r.start_s - 2.0).abs() < 0.01 && (r.end_s - 3.0).abs() < 0.01,
+        "{r:?}"
+    );
+    assert!(!a.over_regions.is_empty());
+    assert!(
+        a.over_regions
+            .iter()
+            .all(|o| o.start_s >= 1.9 && o.end_s <= 3.1)
+    );
+}
+
+#[test]
+fn a_treble_boost_shows_against_its_before() {
+    // BEFORE: noise; AFTER: the same noise through a +6 dB high shelf.
+    let before = temp("before.wav");
+    let after = temp("after.wav");
+    let n = noise(6.0, 0.1, 9);
+    write(&before, &[n.clone(), n.clone()]);
+    // A 6 dB high shelf at 4 kHz (half the gain there) from the EQ.
+    use mixmaster_core::Processor;
+    let mut eq = mixmaster_dsp::Eq::new(mixmaster_dsp::EqOptions {
+        bands: vec![mixmaster_dsp::Band::HighShelf {
+            freq_hz: 4000.0,
+            gain_db: 6.0,
+            q: std::f64::consts::FRAC_1_SQRT_2,
+        }],
+        ..mixmaster_dsp::EqOptions::default()
+    })
+    .unwrap();
+    eq.prepare(RATE, n.len(), 1).unwrap();
+    let mut boosted = n.clone();
+    eq.process(&mut [&mut boosted[..]]);
+    write(&after, &[boosted.clone(), boosted]);
+    let a = analyse(&after, -1.0).unwrap();
+    let b = analyse(&before, -1.0).unwrap();
+    let bands = |x: &mixmaster_report::FileAnalysis| x.meter.spectrum.clone().unwrap().third_octave;
+    for (ba, bb) in bands(&a).iter().zip(bands(&b)) {
+        let diff = ba.mid_db - bb.mid_db;
+        if ba.nominal_hz >= 12_500.0 && ba.nominal_hz <= 16_000.0 {
+            assert!(
+                diff > 5.0 && diff < 6.5,
+                "{} Hz: {diff:+.2} dB",
+                ba.nominal_hz
+            );
+        }
+        if ba.nominal_hz <= 1000.0 {
+            assert!(diff.abs() < 0.3, "{} Hz: {diff:+.2} dB", ba.nominal_hz);
+        }
+    }
+}
+
+#[test]
+fn silence_at_head_and_tail_is_measured() {
+    let path = temp("padded.wav");
+    let mut l = vec![0.0; RATE as usize / 2];
+    l.extend(sine(220.0, -12.0, 3.0));
+    l.extend(vec![0.0; RATE as usize]);
+    write(&path, &[l.clone(), l]);
+    let a = analyse(&path, -1.0).unwrap();
+    assert!(
+        (a.head_silence_s - 0.5).abs() < 0.01,
+        "{}",
+        a.head_silence_s
+    );
+    assert!(
+        (a.tail_silence_s - 1.0).abs() < 0.01,
+        "{}",
+        a.tail_silence_s
+    );
+}
