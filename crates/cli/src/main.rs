@@ -18,6 +18,7 @@ mod master_cmd;
 mod meter_cmd;
 mod mix_cmd;
 mod pipeline;
+mod report_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +47,8 @@ enum Command {
     Render(master_cmd::RenderArgs),
     /// Assemble an album: songs in order with gaps and crossfades, consistent loudness, CD and streaming files.
     Album(album_cmd::AlbumArgs),
+    /// Report on a file: HTML with plots of loudness, spectrum and stereo, and translation checks.
+    Report(report_cmd::ReportArgs),
     /// Print the JSON Schema of session files (or of chain or album files), for editors and tools.
     Schema {
         /// Which file: session (default), chain or album.
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Master(args) => master_cmd::run(&args),
         Command::Render(args) => master_cmd::run_render(&args),
         Command::Album(args) => album_cmd::run(&args),
+        Command::Report(args) => report_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -8,8 +8,8 @@
 //! uncorrelated channels lose 3 dB, out-of-phase channels vanish. A drop of
 //! more than 3 LU means the channels partly cancel. Per one-third-octave band
 //! the loss is `10·log10(M² / (M² + S²))` (mid and side levels of the
-//! spectrum): a band loses more than 3 dB where its side is louder than its
-//! mid.
+//! spectrum): 3 dB where side and mid are equal (uncorrelated), more where
+//! the side is louder; bands losing more than 3.5 dB are listed.
 //!
 //! **Phone speaker.** The mono fold-down through a 24 dB/oct high-pass at
 //! 400 Hz and a 12 dB/oct low-pass at 10 kHz (the range a phone's speaker
@@ -66,7 +66,7 @@ pub struct MonoCheck {
     pub drop_lu: f64,
     /// Correlation of the two channels over the whole file.
     pub correlation: Option<f64>,
-    /// One-third-octave bands that lose more than 3 dB in mono:
+    /// One-third-octave bands that lose more than 3.5 dB in mono:
     /// (nominal centre Hz, loss dB).
     pub cancelling_bands: Vec<(f64, f64)>,
 }
@@ -260,7 +260,7 @@ pub fn analyse(path: &Path, ceiling_dbtp: f64) -> Result<FileAnalysis, ReportErr
                         let sd = 10f64.powf(b.side_db / 10.0);
                         let loss = 10.0 * (m / (m + sd)).log10();
                         // Bands far below the programme carry nothing to lose.
-                        (loss < -3.0 && b.mid_db.max(b.side_db) > -90.0)
+                        (loss < -3.5 && b.mid_db.max(b.side_db) > -90.0)
                             .then_some((b.nominal_hz, loss))
                     })
                     .collect()

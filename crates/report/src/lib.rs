@@ -5,8 +5,11 @@
 #![forbid(unsafe_code)]
 
 pub mod analysis;
+pub mod html;
+pub mod svg;
 
 pub use analysis::{FileAnalysis, analyse};
+pub use html::{Check, Report, Status};
 
 /// A report that cannot be made (the file and the reason).
 #[derive(Debug, Clone, PartialEq)]

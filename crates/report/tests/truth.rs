@@ -186,3 +186,110 @@ fn silence_at_head_and_tail_is_measured() {
         a.tail_silence_s
     );
 }
+
+fn report(path: &Path, before: Option<&Path>) -> mixmaster_report::Report {
+    mixmaster_report::Report {
+        file: analyse(path, -1.0).unwrap(),
+        before: before.map(|b| analyse(b, -1.0).unwrap()),
+        reference: None,
+        target_lufs: Some(-14.0),
+    }
+}
+
+fn status(r: &mixmaster_report::Report, id: &str) -> mixmaster_report::Status {
+    r.checks().into_iter().find(|c| c.id == id).unwrap().status
+}
+
+#[test]
+fn the_checks_flag_what_is_wrong_and_only_that() {
+    use mixmaster_report::Status::{Fail, Pass};
+    let tone = temp("check-tone.wav");
+    let t = sine(1000.0, -20.0, 5.0);
+    write(&tone, &[t.clone(), t]);
+    let r = report(&tone, None);
+    for id in [
+        "mono",
+        "phone",
+        "clipping",
+        "true_peak",
+        "dc_offset",
+        "silence",
+    ] {
+        assert_eq!(status(&r, id), Pass, "{id}: {:?}", r.checks());
+    }
+    let phase = temp("check-phase.wav");
+    let n = noise(5.0, 0.3, 5);
+    let inv: Vec<f64> = n.iter().map(|x| -x).collect();
+    write(&phase, &[n, inv]);
+    assert_eq!(status(&report(&phase, None), "mono"), Fail);
+    let clipped = temp("check-clipped.wav");
+    let mut c = sine(440.0, -6.0, 5.0);
+    for x in &mut c[RATE as usize..2 * RATE as usize] {
+        *x = (*x * 4.0).clamp(-1.0, 1.0);
+    }
+    write(&clipped, &[c.clone(), c]);
+    let r = report(&clipped, None);
+    assert_eq!(status(&r, "clipping"), Fail);
+    assert_eq!(status(&r, "true_peak"), Fail);
+    let json = r.to_json();
+    assert!(json["clipped_samples"].as_u64().unwrap() > 0);
+    assert_eq!(json["clipped_regions"].as_array().unwrap().len(), 1);
+    // Bass only: lost on a phone speaker.
+    let bass = temp("check-bass.wav");
+    let b = sine(60.0, -10.0, 5.0);
+    write(&bass, &[b.clone(), b]);
+    assert_eq!(status(&report(&bass, None), "phone"), Fail);
+}
+
+#[test]
+fn the_html_is_self_contained_with_every_plot_labelled_and_drawn() {
+    let before = temp("html-before.wav");
+    let after = temp("html-after.wav");
+    // 12 s: the 10 Hz loudness series has over 100 points.
+    let l = noise(12.0, 0.2, 21);
+    let r: Vec<f64> = noise(12.0, 0.2, 22)
+        .iter()
+        .zip(&l)
+        .map(|(a, b)| 0.5 * a + 0.5 * b)
+        .collect();
+    write(&before, &[l.clone(), r.clone()]);
+    let louder: Vec<Vec<f64>> = [l, r]
+        .iter()
+        .map(|c| c.iter().map(|x| 1.5 * x).collect())
+        .collect();
+    write(&after, &louder);
+    let html = report(&after, Some(&before)).to_html();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    for banned in ["<script", "http://", "https://", "@import", "url("] {
+        let found = html.replace("http://www.w3.org/2000/svg", "");
+        assert!(!found.contains(banned), "{banned}");
+    }
+    for id in [
+        "waveform",
+        "loudness",
+        "spectrum",
+        "third-octave",
+        "correlation",
+        "mid-side",
+    ] {
+        let at = html
+            .find(&format!("<svg id=\"{id}\""))
+            .unwrap_or_else(|| panic!("{id}"));
+        let svg = &html[at..at + html[at..].find("</svg>").unwrap()];
+        assert!(svg.contains("class=\"axis x-axis\"") && svg.contains("class=\"axis y-axis\""));
+        assert!(svg.matches("class=\"axis-label\"").count() == 2, "{id}");
+        let most = svg
+            .match_indices("data-points=\"")
+            .map(|(i, m)| {
+                let rest = &svg[i + m.len()..];
+                rest[..rest.find('"').unwrap()].parse::<usize>().unwrap()
+            })
+            .max()
+            .unwrap_or(0);
+        assert!(most >= 100, "{id}: {most} points");
+    }
+    // BEFORE is overlaid on the spectra, and the target drawn.
+    assert!(html.contains("data-name=\"before\""));
+    assert!(html.contains("target −14.0 LUFS") || html.contains("target -14.0 LUFS"));
+    assert!(html.contains("id=\"platforms\"") && html.contains("Spotify"));
+}
