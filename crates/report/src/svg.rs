@@ -260,13 +260,18 @@ impl Plot {
             TOP + ph / 2.0,
             escape(&self.y.title())
         );
-        for r in &self.rules {
+        // Labels alternate right and left, so two close rules stay legible.
+        for (k, r) in self.rules.iter().enumerate() {
             let y = py(r.y);
+            let (lx, anchor) = if k % 2 == 0 {
+                (LEFT + pw - 4.0, "end")
+            } else {
+                (LEFT + 4.0, "start")
+            };
             let _ = write!(
                 s,
-                r#"<line class="rule" x1="{LEFT}" y1="{y:.2}" x2="{:.2}" y2="{y:.2}" stroke="{c}" stroke-dasharray="6 4"/><text x="{:.2}" y="{:.2}" text-anchor="end" font-size="11" fill="{c}">{}</text>"#,
+                r#"<line class="rule" x1="{LEFT}" y1="{y:.2}" x2="{:.2}" y2="{y:.2}" stroke="{c}" stroke-dasharray="6 4"/><text x="{lx:.2}" y="{:.2}" text-anchor="{anchor}" font-size="11" fill="{c}">{}</text>"#,
                 LEFT + pw,
-                LEFT + pw - 4.0,
                 y - 4.0,
                 escape(&r.label),
                 c = escape(&r.color)
