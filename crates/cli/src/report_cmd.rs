@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use mixmaster_core::targets::Target;
-use mixmaster_report::{Report, Status, analyse};
+use mixmaster_report::{Report, Status, analyse, lossy_check};
 
 /// Arguments of `mixmaster report`.
 #[derive(Debug, clap::Args)]
@@ -34,8 +34,11 @@ pub struct ReportArgs {
 pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     let target = Target::by_id(&args.target)?;
     let ceiling = target.ceiling_dbtp;
+    let file = analyse(&args.file, ceiling)?;
+    let lossy = lossy_check(&args.file, &file.meter)?;
     let report = Report {
-        file: analyse(&args.file, ceiling)?,
+        file,
+        lossy,
         before: args
             .compare
             .as_deref()

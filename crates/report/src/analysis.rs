@@ -304,3 +304,94 @@ pub fn analyse(path: &Path, ceiling_dbtp: f64) -> Result<FileAnalysis, ReportErr
         meter: report,
     })
 }
+
+/// What a lossy encode does to the peaks.
+#[derive(Debug, Clone, Serialize)]
+pub struct LossyCheck {
+    /// The codec and rate tried (`MP3 320 kbit/s CBR (LAME)`).
+    pub codec: String,
+    /// True peak of the file, dBTP.
+    pub source_true_peak_dbtp: f64,
+    /// True peak after encode → decode, dBTP.
+    pub decoded_true_peak_dbtp: f64,
+    /// Decoded samples at or beyond full scale (they clip on a fixed-point
+    /// decoder).
+    pub decoded_overs: u64,
+    /// Integrated loudness change through the codec, LU.
+    pub loudness_change_lu: f64,
+}
+
+/// Encodes `path` to MP3 (320 kbit/s CBR, the built-in LAME encoder) in
+/// a temporary file, decodes it and meters it. `None` when the file's rate
+/// is one MP3 cannot carry (32, 44.1 and 48 kHz only) or it has more than
+/// two channels.
+pub fn lossy_check(path: &Path, source: &MeterReport) -> Result<Option<LossyCheck>, ReportError> {
+    use mixmaster_io::{AudioWriter, Encoding, FileFormat, WriteSpec};
+    let fail = |e: String| ReportError(format!("{}: {e}", path.display()));
+    let mut reader = AudioReader::open(path).map_err(|e| ReportError(e.to_string()))?;
+    let info = reader.info().clone();
+    if info.channels > 2 || ![32_000, 44_100, 48_000].contains(&info.sample_rate_hz) {
+        return Ok(None);
+    }
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let tmp = std::env::temp_dir().join(format!(
+        "mixmaster-report-{}-{}.mp3",
+        std::process::id(),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut w = AudioWriter::create(
+            &tmp,
+            WriteSpec {
+                sample_rate_hz: info.sample_rate_hz,
+                channels: info.channels,
+                format: FileFormat::Mp3,
+                encoding: Encoding::Pcm16,
+            },
+            &[path],
+        )
+        .map_err(|e| fail(e.to_string()))?;
+        let mut buf = AudioBuffer::new(info.channels, 0);
+        loop {
+            let n = reader
+                .read(&mut buf, 1 << 15)
+                .map_err(|e| fail(e.to_string()))?;
+            if n == 0 {
+                break;
+            }
+            w.write(buf.planar()).map_err(|e| fail(e.to_string()))?;
+        }
+        w.finish().map_err(|e| fail(e.to_string()))?;
+        let mut decoded = AudioReader::open(&tmp).map_err(|e| fail(e.to_string()))?;
+        let mut meter = Meter::new(MeterOptions::new(info.sample_rate_hz, info.channels))
+            .map_err(|e| fail(e.to_string()))?;
+        let mut overs = 0u64;
+        loop {
+            let n = decoded
+                .read(&mut buf, 1 << 15)
+                .map_err(|e| fail(e.to_string()))?;
+            if n == 0 {
+                break;
+            }
+            overs += buf
+                .planar()
+                .iter()
+                .flatten()
+                .filter(|x| x.abs() >= CLIP_LEVEL)
+                .count() as u64;
+            meter
+                .process(buf.planar())
+                .map_err(|e| fail(e.to_string()))?;
+        }
+        let r = meter.report();
+        Ok(Some(LossyCheck {
+            codec: "MP3 320 kbit/s CBR (LAME)".into(),
+            source_true_peak_dbtp: source.true_peak_dbtp,
+            decoded_true_peak_dbtp: r.true_peak_dbtp,
+            decoded_overs: overs,
+            loudness_change_lu: r.integrated_lufs - source.integrated_lufs,
+        }))
+    })();
+    std::fs::remove_file(&tmp).ok();
+    result
+}

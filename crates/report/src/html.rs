@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use mixmaster_core::targets::{NormalizationPolicy, TARGETS, Target};
 use serde::Serialize;
 
-use crate::analysis::FileAnalysis;
+use crate::analysis::{FileAnalysis, LossyCheck};
 use crate::svg::{Axis, Line, Plot, Region, Rule, escape};
 
 /// Outcome of a translation check.
@@ -46,6 +46,8 @@ pub struct Report {
     pub reference: Option<FileAnalysis>,
     /// The loudness target to draw, LUFS.
     pub target_lufs: Option<f64>,
+    /// The file through a lossy codec ([`crate::analysis::lossy_check`]).
+    pub lossy: Option<LossyCheck>,
 }
 
 impl Report {
@@ -157,6 +159,33 @@ impl Report {
                 )
             },
         });
+        if let Some(l) = &self.lossy {
+            out.push(Check {
+                id: "lossy",
+                status: if l.decoded_overs > 0 {
+                    Status::Fail
+                } else if l.decoded_true_peak_dbtp > a.ceiling_dbtp {
+                    Status::Warn
+                } else {
+                    Status::Pass
+                },
+                figure: format!(
+                    "{:.1} → {:.1} dBTP, {} overs",
+                    l.source_true_peak_dbtp, l.decoded_true_peak_dbtp, l.decoded_overs
+                ),
+                message: if l.decoded_overs > 0 {
+                    format!(
+                        "after {} the decoded file reaches full scale: it clips on playback; \
+                         lower the ceiling",
+                        l.codec
+                    )
+                } else if l.decoded_true_peak_dbtp > a.ceiling_dbtp {
+                    format!("{} raises the peaks over the ceiling", l.codec)
+                } else {
+                    format!("{} keeps the peaks under the ceiling", l.codec)
+                },
+            });
+        }
         let dc = m.dc_offset.iter().fold(0.0f64, |x, d| x.max(d.abs()));
         out.push(Check {
             id: "dc_offset",
@@ -206,6 +235,7 @@ impl Report {
             "tail_silence_s": self.file.tail_silence_s,
             "mono": self.file.mono,
             "phone": self.file.phone,
+            "lossy": self.lossy,
             "clipped_regions": self.file.clipped_regions,
             "over_regions": self.file.over_regions,
             "checks": self.checks(),

@@ -8,7 +8,7 @@ pub mod analysis;
 pub mod html;
 pub mod svg;
 
-pub use analysis::{FileAnalysis, analyse};
+pub use analysis::{FileAnalysis, LossyCheck, analyse, lossy_check};
 pub use html::{Check, Report, Status};
 
 /// A report that cannot be made (the file and the reason).

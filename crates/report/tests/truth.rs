@@ -193,6 +193,7 @@ fn report(path: &Path, before: Option<&Path>) -> mixmaster_report::Report {
         before: before.map(|b| analyse(b, -1.0).unwrap()),
         reference: None,
         target_lufs: Some(-14.0),
+        lossy: None,
     }
 }
 
@@ -292,4 +293,34 @@ fn the_html_is_self_contained_with_every_plot_labelled_and_drawn() {
     assert!(html.contains("data-name=\"before\""));
     assert!(html.contains("target −14.0 LUFS") || html.contains("target -14.0 LUFS"));
     assert!(html.contains("id=\"platforms\"") && html.contains("Spotify"));
+}
+
+#[test]
+fn a_hot_master_overs_through_mp3_and_a_quiet_one_does_not() {
+    use mixmaster_report::{Status, lossy_check};
+    // Noise hard-limited at −0.1 dBFS: MP3's band-limiting rings over it.
+    let hot = temp("lossy-hot.wav");
+    let n: Vec<f64> = noise(4.0, 2.0, 31)
+        .iter()
+        .map(|x| x.clamp(-0.989, 0.989))
+        .collect();
+    let m: Vec<f64> = noise(4.0, 2.0, 32)
+        .iter()
+        .map(|x| x.clamp(-0.989, 0.989))
+        .collect();
+    write(&hot, &[n, m]);
+    let mut r = report(&hot, None);
+    r.lossy = lossy_check(&hot, &r.file.meter).unwrap();
+    let l = r.lossy.clone().unwrap();
+    assert!(l.decoded_true_peak_dbtp > -0.1, "{l:?}");
+    assert_ne!(status(&r, "lossy"), Status::Pass);
+    let quiet = temp("lossy-quiet.wav");
+    let t = sine(1000.0, -20.0, 4.0);
+    write(&quiet, &[t.clone(), t]);
+    let mut r = report(&quiet, None);
+    r.lossy = lossy_check(&quiet, &r.file.meter).unwrap();
+    let l = r.lossy.clone().unwrap();
+    assert!((l.decoded_true_peak_dbtp - -20.0).abs() < 0.3, "{l:?}");
+    assert_eq!(l.decoded_overs, 0);
+    assert_eq!(status(&r, "lossy"), Status::Pass);
 }
