@@ -799,7 +799,7 @@ fn fmt_lufs(v: f64) -> String {
     }
 }
 
-fn loudness_of(r: &MeterReport) -> Loudness {
+pub(crate) fn loudness_of(r: &MeterReport) -> Loudness {
     let finite = |v: f64| v.is_finite().then_some(v);
     Loudness {
         integrated_lufs: finite(r.integrated_lufs),

@@ -126,30 +126,25 @@ pub fn analyse(path: &Path, ceiling_dbtp: f64) -> Result<FileAnalysis, ReportErr
     mono_options.mono_mode = MonoMode::DualMono;
     let mut mono_meter = Meter::new(mono_options.clone()).map_err(|e| fail(e.to_string()))?;
     let mut phone_meter = Meter::new(mono_options).map_err(|e| fail(e.to_string()))?;
-    let mut phone_filters = [
+    let mut phone_filters = Vec::with_capacity(2);
+    for (kind, freq_hz, slope_db_oct) in [
         (FilterKind::HighPass, PHONE_HIGH_PASS_HZ, 24.0),
         (
             FilterKind::LowPass,
             PHONE_LOW_PASS_HZ.min(0.45 * f64::from(rate)),
             12.0,
         ),
-    ]
-    .map(|(kind, freq_hz, slope)| {
+    ] {
         let mut f = Filter::new(FilterOptions {
             kind,
             freq_hz,
-            slope_db_oct: slope,
+            slope_db_oct,
             ..FilterOptions::default()
         })
         .map_err(|e| fail(e.to_string()))?;
         f.prepare(rate, 1 << 15, 1)
             .map_err(|e| fail(e.to_string()))?;
-        Ok::<_, ReportError>(f)
-    });
-    for f in &phone_filters {
-        if let Err(e) = f {
-            return Err(e.clone());
-        }
+        phone_filters.push(f);
     }
     let total = info.frames.unwrap_or(0).max(1);
     let per_column = (total as f64 / OVERVIEW_COLUMNS as f64).max(1.0);
@@ -184,7 +179,7 @@ pub fn analyse(path: &Path, ceiling_dbtp: f64) -> Result<FileAnalysis, ReportErr
         mono_meter
             .process(&[&mono[..]])
             .map_err(|e| fail(e.to_string()))?;
-        for f in phone_filters.iter_mut().flatten() {
+        for f in &mut phone_filters {
             f.process(&mut [&mut mono[..]]);
         }
         phone_meter

@@ -879,15 +879,9 @@ fn deliver(
                     if *f == FileFormat::Flac {
                         let flac = dir.join(format!("{}.flac", stems[i]));
                         let tags = Tags {
-                            title: Some(s.title.clone()),
-                            artist: Some(performer(loaded, i)),
-                            album: Some(a.album.title.clone()),
                             album_artist: (performer(loaded, i) != a.album.artist)
                                 .then(|| a.album.artist.clone()),
-                            track_number: Some(i as u32 + 1),
                             track_total: Some(total),
-                            date: a.album.date.clone(),
-                            genre: a.album.genre.clone(),
                             isrc: s
                                 .isrc
                                 .as_deref()
@@ -898,7 +892,7 @@ fn deliver(
                                 .iter()
                                 .map(|w| ("COMPOSER".to_string(), w.clone()))
                                 .collect(),
-                            ..Tags::default()
+                            ..track_tags(loaded, i)
                         };
                         transcode(&track_wav(i), &flac, bits, tags)?;
                         track_files.push(flac);
@@ -965,6 +959,21 @@ fn performer(loaded: &LoadedAlbum, i: usize) -> String {
         .performer
         .clone()
         .unwrap_or_else(|| a.album.artist.clone())
+}
+
+/// The tags every streaming format of track `i` carries (RIFF INFO holds
+/// no more; FLAC adds ISRC, totals and ReplayGain).
+fn track_tags(loaded: &LoadedAlbum, i: usize) -> Tags {
+    let a = &loaded.album;
+    Tags {
+        title: Some(a.songs[i].title.clone()),
+        artist: Some(performer(loaded, i)),
+        album: Some(a.album.title.clone()),
+        track_number: Some(i as u32 + 1),
+        date: a.album.date.clone(),
+        genre: a.album.genre.clone(),
+        ..Tags::default()
+    }
 }
 
 /// The disc of a CD layout.
@@ -1173,15 +1182,7 @@ fn assemble(
                 let s = &a.songs[i];
                 WriteOptions {
                     metadata: Metadata {
-                        tags: Tags {
-                            title: Some(s.title.clone()),
-                            artist: Some(performer(loaded, i)),
-                            album: Some(a.album.title.clone()),
-                            track_number: Some(i as u32 + 1),
-                            date: a.album.date.clone(),
-                            genre: a.album.genre.clone(),
-                            ..Tags::default()
-                        },
+                        tags: track_tags(loaded, i),
                         bext: Some(BextInfo {
                             description: format!("{} - {}", a.album.title, s.title),
                             ..BextInfo::default()
@@ -1284,7 +1285,7 @@ fn assemble(
                 // The track ends here.
                 if let Some(mut w) = writer.take() {
                     if delivery == Delivery::Streaming {
-                        w.set_loudness(master_loudness(&meter.report()))?;
+                        w.set_loudness(master::loudness_of(&meter.report()))?;
                     }
                     w.finish()?;
                 }
@@ -1315,17 +1316,6 @@ fn assemble(
         blocks,
         limiter_reduction_db: limiter.max_gain_reduction_db(),
     })
-}
-
-fn master_loudness(r: &MeterReport) -> mixmaster_io::Loudness {
-    let finite = |v: f64| v.is_finite().then_some(v);
-    mixmaster_io::Loudness {
-        integrated_lufs: finite(r.integrated_lufs),
-        lra_lu: r.lra_lu,
-        true_peak_dbtp: finite(r.true_peak_dbtp),
-        momentary_max_lufs: finite(r.momentary_max_lufs),
-        short_term_max_lufs: finite(r.short_term_max_lufs),
-    }
 }
 
 /// Copies a PCM WAV into a FLAC of the same word length with `tags`
