@@ -11,11 +11,14 @@ cd "$(dirname "$0")/.."
 # FLAC tools check our FLAC files and tags (flac, metaflac); sox and ffmpeg
 # (with ffprobe) decode our WAV/RF64 and MP3 files and read their tags;
 # MediaInfo reads the BWF bext loudness fields; cuetools (cueprint,
-# cuebreakpoints) and shntool read and split the album's CUE sheet. Fixtures
-# for formats we cannot encode are committed, so their encoders are not
-# needed here.
+# cuebreakpoints) and shntool read and split the album's CUE sheet; Debian's
+# Chromium, driven from Node.js by playwright-core (installed below with
+# npm ci, never a browser download), opens the HTML reports. Fixtures for
+# formats we cannot encode are committed, so their encoders are not needed
+# here.
 NEEDED=(flac:flac metaflac:flac sox:sox ffmpeg:ffmpeg ffprobe:ffmpeg mediainfo:mediainfo
-    cueprint:cuetools cuebreakpoints:cuetools shntool:shntool)
+    cueprint:cuetools cuebreakpoints:cuetools shntool:shntool
+    chromium:chromium node:nodejs npm:npm)
 
 missing=()
 for pair in "${NEEDED[@]}"; do
@@ -23,12 +26,25 @@ for pair in "${NEEDED[@]}"; do
     pkg=${pair#*:}
     command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
 done
+# A font for the plot labels of `report --png` (resvg draws with the
+# system's fonts).
+fc-list 2>/dev/null | grep -q . || missing+=(fontconfig fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}"
     sudo_cmd=""
     [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
     if ! { $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq "${missing[@]}"; }; then
         echo "test.sh: could not install ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+
+# playwright-core for the browser test, from its lock file.
+browser=crates/cli/tests/browser
+if [ ! -d "$browser/node_modules/playwright-core" ]; then
+    echo "test.sh: installing playwright-core (npm ci in $browser)"
+    if ! (cd "$browser" && npm ci --no-audit --no-fund --ignore-scripts); then
+        echo "test.sh: npm ci failed in $browser" >&2
         exit 1
     fi
 fi

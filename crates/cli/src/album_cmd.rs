@@ -3,15 +3,19 @@
 //! PQ listing, and as tagged streaming files.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
+use mixmaster_core::AudioBuffer;
 use mixmaster_engine::album::{AlbumOptions, AlbumSummary, make_album};
+use mixmaster_io::{AudioReader, AudioWriter, Encoding, FileFormat, WriteSpec};
 use mixmaster_session::{LoadedAlbum, LoudnessMode};
 
 use crate::format;
+use crate::pipeline::BLOCK_FRAMES;
+use crate::report_cmd::{self, ReportFlag};
 
 /// Arguments of `mixmaster album`.
 #[derive(Debug, clap::Args)]
@@ -34,6 +38,10 @@ pub struct AlbumArgs {
     /// Worker threads for mixing sessions (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Also write an HTML report of the whole album (the CD image, else the streaming tracks
+    /// back to back) with every track start marked.
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
 }
 
 fn album_help() -> String {
@@ -49,6 +57,10 @@ fn album_help() -> String {
 /// Runs `mixmaster album`.
 pub fn run(args: &AlbumArgs) -> Result<ExitCode> {
     let loaded = LoadedAlbum::load(&args.album)?;
+    let report_flag = ReportFlag {
+        report: args.report.clone(),
+    };
+    report_flag.check(&[args.album.as_path(), args.output.as_path()])?;
     let (file_cd, file_streaming) = loaded.album.deliveries();
     let (cd, streaming) = if args.cd || args.streaming {
         (args.cd, args.streaming)
@@ -81,8 +93,108 @@ pub fn run(args: &AlbumArgs) -> Result<ExitCode> {
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
-    print_summary(&result?)?;
+    let summary = result?;
+    print_summary(&summary)?;
+    if let Some(html) = &args.report {
+        say!("");
+        report_album(&summary, &loaded.album.album.title, html)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The album report: the CD image when there is one, else the streaming
+/// tracks decoded back to back into a temporary float WAV (they are
+/// gapless, so that is the album); every track start marked.
+fn report_album(s: &AlbumSummary, title: &str, html: &Path) -> Result<()> {
+    let Some(d) = s
+        .deliveries
+        .iter()
+        .find(|d| d.kind == "cd")
+        .or_else(|| s.deliveries.first())
+    else {
+        return Ok(());
+    };
+    let fs = f64::from(d.sample_rate_hz);
+    let markers = d
+        .tracks
+        .iter()
+        .map(|t| (t.start as f64 / fs, format!("{} {}", t.number, t.title)))
+        .collect();
+    let image = d
+        .files
+        .iter()
+        .find(|f| f.extension().is_some_and(|e| e == "wav"))
+        .cloned();
+    let (file, temp) = match image {
+        Some(f) => (f, None),
+        None => {
+            let tmp = std::env::temp_dir()
+                .join(format!("mixmaster-album-report-{}.wav", std::process::id()));
+            let tracks: Vec<&Path> = d
+                .tracks
+                .iter()
+                .filter_map(|t| t.files.iter().find(|f| FileFormat::from_path(f).is_some()))
+                .map(PathBuf::as_path)
+                .collect();
+            if let Err(e) = concatenate(&tracks, &tmp) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
+            (tmp.clone(), Some(tmp))
+        }
+    };
+    let result = report_cmd::write(&report_cmd::Request {
+        file: &file,
+        name: Some(format!(
+            "{title} ({} delivery, {} tracks)",
+            if d.kind == "cd" { "CD" } else { "streaming" },
+            d.tracks.len()
+        )),
+        before: None,
+        reference: None,
+        target_lufs: s.target_lufs.is_finite().then_some(s.target_lufs),
+        ceiling_dbtp: s.ceiling_dbtp,
+        markers,
+        html,
+        png_dir: None,
+    });
+    if let Some(t) = temp {
+        let _ = std::fs::remove_file(t);
+    }
+    report_cmd::print_checks(&result?, html)
+}
+
+/// Decodes `files` one after another into a 32-bit float WAV at `out`.
+fn concatenate(files: &[&Path], out: &Path) -> Result<()> {
+    let mut writer: Option<AudioWriter> = None;
+    let mut buf = AudioBuffer::new(2, BLOCK_FRAMES);
+    for f in files {
+        let mut reader = AudioReader::open(f)?;
+        let info = reader.info().clone();
+        let w = match &mut writer {
+            Some(w) => w,
+            None => writer.insert(AudioWriter::create(
+                out,
+                WriteSpec {
+                    sample_rate_hz: info.sample_rate_hz,
+                    channels: info.channels,
+                    format: FileFormat::Wav,
+                    encoding: Encoding::Float32,
+                },
+                files,
+            )?),
+        };
+        if buf.channels() != info.channels {
+            buf = AudioBuffer::new(info.channels, BLOCK_FRAMES);
+        }
+        while reader.read(&mut buf, BLOCK_FRAMES)? > 0 {
+            w.write(buf.planar())?;
+        }
+    }
+    if let Some(w) = writer {
+        w.finish()?;
+    }
+    Ok(())
 }
 
 fn print_summary(s: &AlbumSummary) -> Result<()> {

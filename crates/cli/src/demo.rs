@@ -3,7 +3,8 @@
 //! 24-bit WAV files, a session file that mixes them is written beside them
 //! (EQ, filters, compression with a sidechain duck, saturation, gate, delay,
 //! a reverb bus, automation), the session is rendered, and the mix is
-//! mastered for Spotify (−14 LUFS, −1 dBTP) and metered.
+//! mastered for Spotify (−14 LUFS, −1 dBTP), metered, and reported on
+//! (`report.html`: plots and translation checks, the master against the mix).
 
 use std::fs;
 use std::io::IsTerminal;
@@ -21,6 +22,7 @@ use mixmaster_session::{LoadedSession, MasteringSpec};
 
 use crate::format;
 use crate::meter_cmd::{self, MeterArgs};
+use crate::report_cmd;
 
 const RATE_HZ: u32 = 48_000;
 const BLOCK_FRAMES: usize = 8192;
@@ -180,15 +182,33 @@ pub fn run(out_dir: &Path, seconds: f64) -> Result<ExitCode> {
     }
     crate::master_cmd::print_summary(&mastered)?;
     say!("");
-    meter_cmd::run(&MeterArgs {
-        files: vec![master],
+    let code = meter_cmd::run(&MeterArgs {
+        files: vec![master.clone()],
         json: false,
         target: Some("spotify".into()),
         dual_mono: false,
         oversampling: 4,
         series: false,
         spectrum: false,
-    })
+    })?;
+    // The report: the master against the mix, with the translation checks.
+    say!("");
+    let html = out_dir.join("report.html");
+    let report = report_cmd::write(&report_cmd::Request {
+        file: &master,
+        name: None,
+        before: Some(&mix),
+        reference: None,
+        target_lufs: mastered.target_lufs,
+        ceiling_dbtp: mastered.ceiling_dbtp,
+        markers: Vec::new(),
+        html: &html,
+        png_dir: None,
+    })?;
+    say!("Translation checks of {}:", master.display());
+    report_cmd::print_checks(&report, &html)?;
+    say!("Open {} in a browser to see the plots.", html.display());
+    Ok(code)
 }
 
 /// Writes the stems block by block (memory does not grow with length),

@@ -8,12 +8,13 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use mixmaster_engine::acx::AcxStatus;
-use mixmaster_engine::master::{MasterSettings, MasterSummary, master_file};
+use mixmaster_engine::master::{LevelMeasure, MasterSettings, MasterSummary, master_file};
 use mixmaster_engine::{RenderOptions, render_to_file};
 use mixmaster_io::{Encoding, FileFormat, Tags};
 use mixmaster_session::{LoadedSession, MasteringSpec};
 
 use crate::format;
+use crate::report_cmd::{self, ReportFlag};
 
 /// Options shared by `master` and `render`.
 #[derive(Debug, clap::Args)]
@@ -52,6 +53,8 @@ pub struct MasterOptions {
     /// How much of the reference's difference to apply, 0–100 %.
     #[arg(long, value_name = "PCT", default_value_t = 100.0)]
     pub amount: f64,
+    #[command(flatten)]
+    pub report: ReportFlag,
     #[command(flatten)]
     pub tags: TagArgs,
 }
@@ -291,11 +294,39 @@ fn progress_bar(label: &'static str) -> Option<ProgressBar> {
 
 /// Runs `mixmaster master`.
 pub fn run(args: &MasterArgs) -> Result<ExitCode> {
-    let format = output_format(&args.options.output)?;
-    let settings = settings(None, &args.options, format)?;
-    let summary = master_with_progress(&args.input, &args.options.output, &settings, format)?;
+    let o = &args.options;
+    let format = output_format(&o.output)?;
+    let mut files = vec![args.input.as_path(), o.output.as_path()];
+    files.extend(o.reference.as_deref());
+    o.report.check(&files)?;
+    let settings = settings(None, o, format)?;
+    let summary = master_with_progress(&args.input, &o.output, &settings, format)?;
     print_summary(&summary)?;
+    report_master(o, &summary, &args.input)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--report`: the master against the mix it came from (and the reference).
+fn report_master(o: &MasterOptions, s: &MasterSummary, before: &Path) -> Result<()> {
+    let Some(html) = &o.report.report else {
+        return Ok(());
+    };
+    say!("");
+    let report = report_cmd::write(&report_cmd::Request {
+        file: &s.output,
+        name: None,
+        before: Some(before),
+        reference: o.reference.as_deref(),
+        // The report draws a LUFS target; ACX aims at RMS instead.
+        target_lufs: s
+            .target_lufs
+            .filter(|_| s.level == LevelMeasure::IntegratedLufs),
+        ceiling_dbtp: s.ceiling_dbtp,
+        markers: Vec::new(),
+        html,
+        png_dir: None,
+    })?;
+    report_cmd::print_checks(&report, html)
 }
 
 fn master_with_progress(
@@ -327,6 +358,9 @@ pub fn run_render(args: &RenderArgs) -> Result<ExitCode> {
     let spec = loaded.session.mastering.clone().unwrap_or_default();
     let settings = settings(Some((&spec, &base_dir)), &args.options, format)?;
     let out = &args.options.output;
+    let mut files = vec![args.session.as_path(), out.as_path()];
+    files.extend(args.options.reference.as_deref());
+    args.options.report.check(&files)?;
     let premaster = {
         let name = out
             .file_name()
@@ -364,9 +398,14 @@ pub fn run_render(args: &RenderArgs) -> Result<ExitCode> {
         format::duration(mixed.frames as f64 / f64::from(mixed.sample_rate_hz)),
         mixed.speed_x_realtime
     );
-    let result = master_with_progress(&premaster, out, &settings, format);
+    let result = master_with_progress(&premaster, out, &settings, format).and_then(|summary| {
+        print_summary(&summary)?;
+        // The mix is the report's BEFORE, so the report comes before the
+        // premaster is deleted.
+        report_master(&args.options, &summary, &premaster)
+    });
     std::fs::remove_file(&premaster).ok();
-    print_summary(&result?)?;
+    result?;
     Ok(ExitCode::SUCCESS)
 }
 

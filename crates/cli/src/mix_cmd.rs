@@ -11,6 +11,7 @@ use mixmaster_io::{Encoding, FileFormat};
 use mixmaster_session::LoadedSession;
 
 use crate::format;
+use crate::report_cmd::{self, ReportFlag};
 
 /// Arguments of `mixmaster mix`.
 #[derive(Debug, clap::Args)]
@@ -30,10 +31,14 @@ pub struct MixArgs {
     /// Also write every track and bus as rendered (post-fader, aligned with the mix) into DIR.
     #[arg(long, value_name = "DIR")]
     pub stems: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportFlag,
 }
 
 pub fn run(args: &MixArgs) -> Result<ExitCode> {
     let loaded = LoadedSession::load(&args.session)?;
+    args.report
+        .check(&[args.session.as_path(), args.output.as_path()])?;
     let Some(format) = FileFormat::from_path(&args.output) else {
         bail!(
             "{}: unknown output format; use .wav or .flac",
@@ -104,6 +109,21 @@ pub fn run(args: &MixArgs) -> Result<ExitCode> {
             summary.output.display(),
             summary.clipped_samples
         );
+    }
+    if let Some(html) = &args.report.report {
+        // A mix is a premaster: no loudness target; overs are above 0 dBTP.
+        let report = report_cmd::write(&report_cmd::Request {
+            file: &summary.output,
+            name: None,
+            before: None,
+            reference: None,
+            target_lufs: None,
+            ceiling_dbtp: 0.0,
+            markers: Vec::new(),
+            html,
+            png_dir: None,
+        })?;
+        report_cmd::print_checks(&report, html)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,12 +1,14 @@
-//! `mixmaster report FILE -o report.html [--compare BEFORE] [--reference REF]`:
-//! a self-contained HTML report with SVG plots and translation checks.
+//! `mixmaster report FILE -o report.html [--compare BEFORE] [--reference REF]
+//! [--png DIR]`: a self-contained HTML report with SVG plots and translation
+//! checks — and the same report for `mix`, `master`, `render` and `album`
+//! through their `--report PATH`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use mixmaster_core::targets::Target;
-use mixmaster_report::{Report, Status, analyse, lossy_check};
+use mixmaster_report::{PngWriter, Report, Status, analyse, lossy_check};
 
 /// Arguments of `mixmaster report`.
 #[derive(Debug, clap::Args)]
@@ -25,49 +27,156 @@ pub struct ReportArgs {
     /// Delivery preset whose loudness and ceiling the report draws (default spotify).
     #[arg(long, default_value = "spotify")]
     pub target: String,
+    /// Also write every plot as a PNG file into DIR (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub png: Option<PathBuf>,
     /// Also print the figures and checks as JSON.
     #[arg(long)]
     pub json: bool,
 }
 
-/// Runs `mixmaster report`.
-pub fn run(args: &ReportArgs) -> Result<ExitCode> {
-    let target = Target::by_id(&args.target)?;
-    let ceiling = target.ceiling_dbtp;
-    let file = analyse(&args.file, ceiling)?;
-    let lossy = lossy_check(&args.file, &file.meter)?;
+/// `--report PATH` of `mix`, `master`, `render` and `album`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ReportFlag {
+    /// Also write an HTML report of the result (plots, translation checks) to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+}
+
+impl ReportFlag {
+    /// Refuses, before any work, a report path that is not `.html` or that
+    /// would overwrite one of `files` (inputs or the command's output).
+    pub fn check(&self, files: &[&Path]) -> Result<()> {
+        match &self.report {
+            Some(path) => check_output(path, files),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What to report on and where to write it.
+#[derive(Debug)]
+pub struct Request<'a> {
+    /// The file.
+    pub file: &'a Path,
+    /// What to call it (default: its file name).
+    pub name: Option<String>,
+    /// The same programme before processing.
+    pub before: Option<&'a Path>,
+    /// A reference track.
+    pub reference: Option<&'a Path>,
+    /// Loudness target to draw, LUFS.
+    pub target_lufs: Option<f64>,
+    /// True-peak ceiling whose overs are marked, dBTP.
+    pub ceiling_dbtp: f64,
+    /// Times to mark (track starts), seconds.
+    pub markers: Vec<(f64, String)>,
+    /// The HTML file.
+    pub html: &'a Path,
+    /// Folder for PNGs of the plots.
+    pub png_dir: Option<&'a Path>,
+}
+
+/// Analyses the files, then writes the HTML (through a temporary file
+/// renamed into place) and the PNGs. Returns the report.
+pub fn write(req: &Request<'_>) -> Result<Report> {
+    // Fonts first: a missing font refuses before anything is written.
+    let png = req.png_dir.map(|_| PngWriter::new(2.0)).transpose()?;
+    let file = analyse(req.file, req.ceiling_dbtp)?;
+    let lossy = lossy_check(req.file, &file.meter)?;
     let report = Report {
         file,
         lossy,
-        before: args
-            .compare
-            .as_deref()
-            .map(|p| analyse(p, ceiling))
+        before: req
+            .before
+            .map(|p| analyse(p, req.ceiling_dbtp))
             .transpose()?,
-        reference: args
+        reference: req
             .reference
-            .as_deref()
-            .map(|p| analyse(p, ceiling))
+            .map(|p| analyse(p, req.ceiling_dbtp))
             .transpose()?,
-        target_lufs: target.integrated_lufs,
+        target_lufs: req.target_lufs,
+        name: req.name.clone(),
+        markers: req.markers.clone(),
     };
+    if let (Some(png), Some(dir)) = (&png, req.png_dir) {
+        png.write_all(&report.plots(), &report.name(), dir)?;
+    }
     let html = report.to_html();
-    let tmp = args.output.with_extension("html.tmp");
+    let tmp = req.html.with_extension("html.tmp");
     std::fs::write(&tmp, html)
-        .and_then(|()| std::fs::rename(&tmp, &args.output))
-        .with_context(|| format!("{}: cannot write the report", args.output.display()))?;
+        .and_then(|()| std::fs::rename(&tmp, req.html))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
+        .with_context(|| format!("{}: cannot write the report", req.html.display()))?;
+    Ok(report)
+}
+
+/// A report path must be `.html`/`.htm` and must not be one of `files`.
+fn check_output(path: &Path, files: &[&Path]) -> Result<()> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    if !matches!(ext.as_deref(), Some("html" | "htm")) {
+        bail!(
+            "{}: a report is an HTML file; give a path ending in .html",
+            path.display()
+        );
+    }
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    };
+    if let Some(f) = files.iter().find(|f| same(path, f)) {
+        bail!(
+            "{}: the report would overwrite {}; choose another path",
+            path.display(),
+            f.display()
+        );
+    }
+    Ok(())
+}
+
+/// Prints the checks, one a line, and where the report is.
+pub fn print_checks(report: &Report, html: &Path) -> Result<()> {
+    for c in report.checks() {
+        let word = match c.status {
+            Status::Pass => "pass",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+        };
+        say!("  {word:<5} {:<10} {}: {}", c.id, c.figure, c.message);
+    }
+    say!("report: {}", html.display());
+    Ok(())
+}
+
+/// Runs `mixmaster report`.
+pub fn run(args: &ReportArgs) -> Result<ExitCode> {
+    let target = Target::by_id(&args.target)?;
+    let mut inputs = vec![args.file.as_path()];
+    inputs.extend(args.compare.as_deref());
+    inputs.extend(args.reference.as_deref());
+    check_output(&args.output, &inputs)?;
+    let report = write(&Request {
+        file: &args.file,
+        name: None,
+        before: args.compare.as_deref(),
+        reference: args.reference.as_deref(),
+        target_lufs: target.integrated_lufs,
+        ceiling_dbtp: target.ceiling_dbtp,
+        markers: Vec::new(),
+        html: &args.output,
+        png_dir: args.png.as_deref(),
+    })?;
     if args.json {
         say!("{}", serde_json::to_string_pretty(&report.to_json())?);
     } else {
-        for c in report.checks() {
-            let word = match c.status {
-                Status::Pass => "pass",
-                Status::Warn => "WARN",
-                Status::Fail => "FAIL",
-            };
-            say!("{word:<5} {:<10} {}: {}", c.id, c.figure, c.message);
+        print_checks(&report, &args.output)?;
+        if let Some(dir) = &args.png {
+            say!("plots: {}/*.png", dir.display());
         }
-        say!("report: {}", args.output.display());
     }
     Ok(ExitCode::SUCCESS)
 }

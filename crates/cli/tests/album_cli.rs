@@ -32,9 +32,24 @@ fn run_tool(cmd: &str, args: &[&str], dir: &Path) -> String {
 fn the_example_album_is_read_by_cuetools_and_split_identically_by_shntool() {
     let dir = temp_dir("album-example");
     let out = dir.join("out");
-    let o = mixmaster(&["album", &example(), "-o", out.to_str().unwrap()]);
+    let report = dir.join("album-report.html");
+    let o = mixmaster(&[
+        "album",
+        &example(),
+        "-o",
+        out.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
+    // `--report`: the CD image, every track start marked on the time plots
+    // (waveform, loudness, correlation).
+    let page = std::fs::read_to_string(&report).unwrap();
+    assert!(page.contains("Generated Nights (CD delivery, 4 tracks)"));
+    assert_eq!(page.matches(r#"<line class="mark""#).count(), 3 * 4);
+    assert!(page.contains(">2 Night Drive</text>"));
+    assert!(t.contains(&format!("report: {}", report.display())), "{t}");
     // The summary: the songs, both deliveries, the album as one programme.
     for want in [
         "Opening Pulse",

@@ -7,7 +7,7 @@ use mixmaster_core::targets::{NormalizationPolicy, TARGETS, Target};
 use serde::Serialize;
 
 use crate::analysis::{FileAnalysis, LossyCheck};
-use crate::svg::{Axis, Line, Plot, Region, Rule, escape};
+use crate::svg::{Axis, Line, Mark, Plot, Region, Rule, escape};
 
 /// Outcome of a translation check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -48,6 +48,10 @@ pub struct Report {
     pub target_lufs: Option<f64>,
     /// The file through a lossy codec ([`crate::analysis::lossy_check`]).
     pub lossy: Option<LossyCheck>,
+    /// What to call the file in the report (default: its file name).
+    pub name: Option<String>,
+    /// Times to mark on the time plots (an album's track starts), seconds.
+    pub markers: Vec<(f64, String)>,
 }
 
 impl Report {
@@ -222,7 +226,8 @@ impl Report {
     pub fn to_json(&self) -> serde_json::Value {
         let m = &self.file.meter;
         serde_json::json!({
-            "file": self.file.path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            "file": self.name(),
+            "markers": self.markers.iter().map(|(t, l)| serde_json::json!({"time_s": t, "label": l})).collect::<Vec<_>>(),
             "integrated_lufs": finite(m.integrated_lufs),
             "lra_lu": m.lra_lu,
             "true_peak_dbtp": finite(m.true_peak_dbtp),
@@ -246,6 +251,27 @@ impl Report {
                 }))
                 .collect::<Vec<_>>(),
         })
+    }
+
+    /// The name shown for the file.
+    pub fn name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            let p = &self.file.path;
+            p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        })
+    }
+
+    fn marks(&self) -> Vec<Mark> {
+        self.markers
+            .iter()
+            .map(|(x, label)| Mark {
+                x: *x,
+                label: label.clone(),
+            })
+            .collect()
     }
 
     /// The plots, in order.
@@ -300,6 +326,7 @@ impl Report {
             lines,
             regions,
             rules: Vec::new(),
+            marks: self.marks(),
         });
         // Loudness over time.
         let dt = m.series.interval_s.max(0.1);
@@ -351,6 +378,7 @@ impl Report {
             ],
             regions: Vec::new(),
             rules,
+            marks: self.marks(),
         });
         // Spectrum, smoothed, with BEFORE and REF.
         let mut lines = Vec::new();
@@ -373,6 +401,7 @@ impl Report {
             lines,
             regions: Vec::new(),
             rules: Vec::new(),
+            marks: Vec::new(),
         });
         // Third-octave bands.
         let mut lines = Vec::new();
@@ -397,6 +426,7 @@ impl Report {
             lines,
             regions: Vec::new(),
             rules: Vec::new(),
+            marks: Vec::new(),
         });
         if a.meter.channels >= 2 {
             let corr: Vec<(f64, f64)> = m
@@ -418,6 +448,7 @@ impl Report {
                     label: "uncorrelated".into(),
                     color: "#999".into(),
                 }],
+                marks: self.marks(),
             });
             if let Some(s) = &m.spectrum {
                 plots.push(Plot {
@@ -436,6 +467,7 @@ impl Report {
                         label: "side as loud as mid: cancels in mono".into(),
                         color: "#c03060".into(),
                     }],
+                    marks: Vec::new(),
                 });
             }
         }
@@ -446,10 +478,7 @@ impl Report {
     pub fn to_html(&self) -> String {
         let a = &self.file;
         let m = &a.meter;
-        let name = a.path.file_name().map_or_else(
-            || a.path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
+        let name = self.name();
         let mut h = String::new();
         let _ = write!(
             h,

@@ -6,10 +6,12 @@
 
 pub mod analysis;
 pub mod html;
+pub mod png;
 pub mod svg;
 
 pub use analysis::{FileAnalysis, LossyCheck, analyse, lossy_check};
 pub use html::{Check, Report, Status};
+pub use png::PngWriter;
 
 /// A report that cannot be made (the file and the reason).
 #[derive(Debug, Clone, PartialEq)]

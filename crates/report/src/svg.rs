@@ -160,6 +160,15 @@ pub struct Rule {
     pub color: String,
 }
 
+/// A vertical marker (a track start on an album's timeline).
+#[derive(Debug, Clone)]
+pub struct Mark {
+    /// Its x.
+    pub x: f64,
+    /// Label drawn beside its top.
+    pub label: String,
+}
+
 /// A plot.
 #[derive(Debug, Clone)]
 pub struct Plot {
@@ -177,6 +186,8 @@ pub struct Plot {
     pub regions: Vec<Region>,
     /// Reference lines.
     pub rules: Vec<Rule>,
+    /// Vertical markers.
+    pub marks: Vec<Mark>,
 }
 
 const WIDTH: f64 = 960.0;
@@ -195,12 +206,9 @@ pub fn escape(s: &str) -> String {
 }
 
 impl Plot {
-    /// The plot as an `<svg>` element.
+    /// The plot as an `<svg>` element, to sit in an HTML page under its
+    /// heading.
     pub fn to_svg(&self) -> String {
-        let pw = WIDTH - LEFT - RIGHT;
-        let ph = HEIGHT - TOP - BOTTOM;
-        let px = |x: f64| LEFT + self.x.frac(x).clamp(0.0, 1.0) * pw;
-        let py = |y: f64| TOP + (1.0 - self.y.frac(y).clamp(0.0, 1.0)) * ph;
         let mut s = String::new();
         let _ = write!(
             s,
@@ -208,6 +216,36 @@ impl Plot {
             id = escape(&self.id),
             title = escape(&self.title)
         );
+        self.draw(&mut s);
+        s.push_str("</svg>");
+        s
+    }
+
+    /// The plot as a standalone SVG document — white background, the
+    /// heading and `caption` (the file's name) above the plot — for
+    /// rasterising to PNG.
+    pub fn to_standalone_svg(&self, caption: &str) -> String {
+        let head = 36.0;
+        let height = HEIGHT + head;
+        let mut s = String::new();
+        let _ = write!(
+            s,
+            r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="sans-serif"><rect width="{WIDTH}" height="{height}" fill="#fff"/><text x="{LEFT}" y="24" font-size="16" font-weight="bold" fill="#222">{title}</text><text x="{right:.2}" y="24" font-size="12" text-anchor="end" fill="#555">{caption}</text><svg y="{head}" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}">"##,
+            title = escape(&self.title),
+            right = WIDTH - RIGHT,
+            caption = escape(caption),
+        );
+        self.draw(&mut s);
+        s.push_str("</svg></svg>");
+        s
+    }
+
+    /// Appends the plot's elements (frame, grid, axes, rules, data, legend).
+    fn draw(&self, s: &mut String) {
+        let pw = WIDTH - LEFT - RIGHT;
+        let ph = HEIGHT - TOP - BOTTOM;
+        let px = |x: f64| LEFT + self.x.frac(x).clamp(0.0, 1.0) * pw;
+        let py = |y: f64| TOP + (1.0 - self.y.frac(y).clamp(0.0, 1.0)) * ph;
         let _ = write!(
             s,
             r##"<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="#fbfbfd" stroke="#999"/>"##
@@ -260,6 +298,17 @@ impl Plot {
             TOP + ph / 2.0,
             escape(&self.y.title())
         );
+        for m in &self.marks {
+            let x = px(m.x);
+            let _ = write!(
+                s,
+                r##"<line class="mark" x1="{x:.2}" y1="{TOP}" x2="{x:.2}" y2="{:.2}" stroke="#7a5195" stroke-width="1"/><text x="{:.2}" y="{:.2}" font-size="10" fill="#7a5195">{}</text>"##,
+                TOP + ph,
+                x + 3.0,
+                TOP + 11.0,
+                escape(&m.label)
+            );
+        }
         // Labels alternate right and left, so two close rules stay legible.
         for (k, r) in self.rules.iter().enumerate() {
             let y = py(r.y);
@@ -342,8 +391,6 @@ impl Plot {
             );
             lx += 24.0 + 6.5 * name.chars().count() as f64;
         }
-        s.push_str("</svg>");
-        s
     }
 }
 
@@ -384,6 +431,7 @@ mod tests {
             )],
             regions: vec![],
             rules: vec![],
+            marks: vec![],
         };
         let svg = p.to_svg();
         assert!(svg.contains(r#"data-points="3""#), "{svg}");

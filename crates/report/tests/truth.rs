@@ -194,6 +194,8 @@ fn report(path: &Path, before: Option<&Path>) -> mixmaster_report::Report {
         reference: None,
         target_lufs: Some(-14.0),
         lossy: None,
+        name: None,
+        markers: Vec::new(),
     }
 }
 
