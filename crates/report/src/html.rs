@@ -375,7 +375,20 @@ impl Report {
                     "#1f4e8c",
                     series(&m.series.short_term_lufs),
                 ),
-            ],
+            ]
+            .into_iter()
+            // BEFORE's short-term loudness: what processing did to the
+            // level and the dynamics, moment by moment.
+            .chain(self.before.as_ref().map(|b| {
+                let mut l = Line::new(
+                    "before, short-term",
+                    "#999999",
+                    series(&b.meter.series.short_term_lufs),
+                );
+                l.dashed = true;
+                l
+            }))
+            .collect(),
             regions: Vec::new(),
             rules,
             marks: self.marks(),
@@ -514,39 +527,83 @@ impl Report {
             );
         }
         h.push_str("</table>\n<h2>Figures</h2><table id=\"figures\">");
-        let row = |h: &mut String, label: &str, v: String, unit: &str| {
+        // One column per file: this one, BEFORE, REF.
+        let files: Vec<(&str, &FileAnalysis)> = [
+            Some(("this file", &self.file)),
+            self.before.as_ref().map(|b| ("before", b)),
+            self.reference.as_ref().map(|r| ("reference", r)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        h.push_str("<tr><th>figure</th>");
+        for (label, _) in &files {
+            let _ = write!(h, "<th class=\"num\">{label}</th>");
+        }
+        h.push_str("<th>unit</th></tr>");
+        let row = |h: &mut String, label: &str, unit: &str, v: &dyn Fn(&FileAnalysis) -> String| {
+            let _ = write!(h, "<tr><td>{label}</td>");
+            for (_, f) in &files {
+                let _ = write!(h, "<td class=\"num\">{}</td>", escape(&v(f)));
+            }
+            let _ = write!(h, "<td>{unit}</td></tr>");
+        };
+        let opt =
+            |v: Option<f64>, digits: usize| v.map_or("n/a".into(), |v| format!("{v:.digits$}"));
+        row(&mut h, "Integrated loudness", "LUFS", &|f| {
+            fmt(f.meter.integrated_lufs)
+        });
+        row(&mut h, "Loudness range", "LU", &|f| opt(f.meter.lra_lu, 1));
+        row(&mut h, "Momentary max", "LUFS", &|f| {
+            fmt(f.meter.momentary_max_lufs)
+        });
+        row(&mut h, "Short-term max", "LUFS", &|f| {
+            fmt(f.meter.short_term_max_lufs)
+        });
+        row(&mut h, "True peak", "dBTP", &|f| {
+            fmt(f.meter.true_peak_dbtp)
+        });
+        row(&mut h, "Sample peak", "dBFS", &|f| {
+            fmt(f.meter.sample_peak_dbfs)
+        });
+        row(&mut h, "PLR", "dB", &|f| fmt(f.meter.plr_db));
+        row(&mut h, "RMS", "dBFS", &|f| fmt(f.meter.rms_dbfs));
+        row(&mut h, "Crest factor", "dB", &|f| {
+            fmt(f.meter.crest_factor_db)
+        });
+        row(&mut h, "Correlation", "", &|f| opt(f.meter.correlation, 2));
+        row(&mut h, "Mono fold-down", "LUFS", &|f| {
+            f.mono
+                .as_ref()
+                .map_or("n/a".into(), |m| fmt(m.integrated_lufs))
+        });
+        row(&mut h, "Through a phone speaker", "LUFS", &|f| {
+            fmt(f.phone.integrated_lufs)
+        });
+        row(&mut h, "Clipped samples", "", &|f| {
+            f.meter.clipped_samples.to_string()
+        });
+        row(&mut h, "DC offset (largest channel)", "dBFS", &|f| {
+            let dc = f.meter.dc_offset.iter().fold(0.0f64, |x, d| x.max(d.abs()));
+            fmt(20.0 * dc.max(1e-12).log10())
+        });
+        row(&mut h, "Silence at head / tail", "s", &|f| {
+            format!("{:.2} / {:.2}", f.head_silence_s, f.tail_silence_s)
+        });
+        row(&mut h, "Length", "s", &|f| {
+            format!("{:.2}", f.meter.duration_s)
+        });
+        if let Some(l) = &self.lossy {
             let _ = write!(
                 h,
-                "<tr><td>{label}</td><td class=\"num\">{}</td><td>{unit}</td></tr>",
-                escape(&v)
+                "<tr><td>After {} (this file)</td><td class=\"num\" colspan=\"{}\">{} dBTP, {:+.2} LU, {} overs</td><td></td></tr>",
+                escape(&l.codec),
+                files.len(),
+                fmt(l.decoded_true_peak_dbtp),
+                l.loudness_change_lu,
+                l.decoded_overs
             );
-        };
-        row(
-            &mut h,
-            "Integrated loudness",
-            fmt(m.integrated_lufs),
-            "LUFS",
-        );
-        row(
-            &mut h,
-            "Loudness range",
-            m.lra_lu.map_or("n/a".into(), |v| format!("{v:.1}")),
-            "LU",
-        );
-        row(&mut h, "Momentary max", fmt(m.momentary_max_lufs), "LUFS");
-        row(&mut h, "Short-term max", fmt(m.short_term_max_lufs), "LUFS");
-        row(&mut h, "True peak", fmt(m.true_peak_dbtp), "dBTP");
-        row(&mut h, "Sample peak", fmt(m.sample_peak_dbfs), "dBFS");
-        row(&mut h, "PLR", fmt(m.plr_db), "dB");
-        row(&mut h, "RMS", fmt(m.rms_dbfs), "dBFS");
-        row(&mut h, "Crest factor", fmt(m.crest_factor_db), "dB");
-        row(
-            &mut h,
-            "Correlation",
-            m.correlation.map_or("n/a".into(), |c| format!("{c:.2}")),
-            "",
-        );
-        row(&mut h, "Clipped samples", m.clipped_samples.to_string(), "");
+        }
         h.push_str("</table>\n");
         for p in self.plots() {
             let _ = writeln!(h, "<h2>{}</h2>\n{}", escape(&p.title), p.to_svg());

@@ -293,6 +293,10 @@ fn the_html_is_self_contained_with_every_plot_labelled_and_drawn() {
     }
     // BEFORE is overlaid on the spectra, and the target drawn.
     assert!(html.contains("data-name=\"before\""));
+    // BEFORE's short-term loudness on the loudness plot, and its figures in
+    // their own column of the table.
+    assert!(html.contains("data-name=\"before, short-term\""));
+    assert!(html.contains("<th class=\"num\">this file</th><th class=\"num\">before</th>"));
     assert!(html.contains("target −14.0 LUFS") || html.contains("target -14.0 LUFS"));
     assert!(html.contains("id=\"platforms\"") && html.contains("Spotify"));
 }
