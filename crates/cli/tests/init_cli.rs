@@ -1,24 +1,14 @@
 //! `mixmaster init` as users run it: the table, the session written next
 //! to the stems, `--tempo`, refusing to overwrite, and bad folders.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use common::{mixmaster, temp_dir};
 
 use mixmaster_io::{AudioWriter, Encoding, FileFormat, WriteSpec};
-
-fn mixmaster(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mixmaster"))
-        .args(args)
-        .output()
-        .expect("run mixmaster")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mixmaster-init-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// A mono 24-bit WAV of `f(t)` for `seconds`.
 fn write(path: &Path, rate: u32, seconds: f64, f: impl Fn(f64) -> f64) {

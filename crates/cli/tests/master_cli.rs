@@ -1,30 +1,8 @@
 //! `mixmaster master` and `mixmaster render` as users run them.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn mixmaster(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mixmaster"))
-        .args(args)
-        .output()
-        .expect("run mixmaster")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("mixmaster-mastercli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{demo, mixmaster, temp_dir, text};
 
 fn true_peak(file: &str) -> (f64, f64) {
     let out = mixmaster(&["meter", "--json", file]);
@@ -52,9 +30,7 @@ character = "punchy"
 #[test]
 fn master_with_a_chain_file_and_render_a_session() {
     let dir = temp_dir("chain");
-    let d = dir.to_str().unwrap();
-    let out = mixmaster(&["demo", "--seconds", "4", "--out-dir", d]);
-    assert!(out.status.success(), "{}", text(&out));
+    demo(&dir, 4);
     let chain = dir.join("chain.toml");
     std::fs::write(&chain, CHAIN).unwrap();
     let mix = dir.join("mix.wav");
@@ -94,9 +70,7 @@ fn master_with_a_chain_file_and_render_a_session() {
 #[test]
 fn a_bad_chain_file_names_file_and_line_and_writes_nothing() {
     let dir = temp_dir("bad");
-    let d = dir.to_str().unwrap();
-    let out = mixmaster(&["demo", "--seconds", "2", "--out-dir", d]);
-    assert!(out.status.success(), "{}", text(&out));
+    demo(&dir, 2);
     let chain = dir.join("chain.toml");
     std::fs::write(&chain, "target = \"spotify\"\nceilin_dbtp = -1\n").unwrap();
     let master = dir.join("m.wav");
@@ -132,9 +106,7 @@ fn a_bad_chain_file_names_file_and_line_and_writes_nothing() {
 #[test]
 fn tags_from_the_command_line_reach_wav_flac_and_mp3() {
     let dir = temp_dir("tags");
-    let d = dir.to_str().unwrap();
-    let out = mixmaster(&["demo", "--seconds", "3", "--out-dir", d]);
-    assert!(out.status.success(), "{}", text(&out));
+    demo(&dir, 3);
     let mix = dir.join("mix.wav");
     let mix = mix.to_str().unwrap();
     let tags = [
@@ -206,9 +178,7 @@ fn tags_from_the_command_line_reach_wav_flac_and_mp3() {
 #[test]
 fn acx_prints_its_checks_and_logs_them() {
     let dir = temp_dir("acx");
-    let d = dir.to_str().unwrap();
-    let out = mixmaster(&["demo", "--seconds", "3", "--out-dir", d]);
-    assert!(out.status.success(), "{}", text(&out));
+    demo(&dir, 3);
     let master = dir.join("book.mp3");
     let out = mixmaster(&[
         "master",

@@ -1,25 +1,15 @@
 //! The `mixmaster meter` command as users run it: JSON keys, tables, bad
 //! input, silence, non-finite samples and platform previews.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::{mixmaster, temp_dir};
 
 use mixmaster_io::{AudioWriter, Encoding, FileFormat, WriteSpec};
 use serde_json::Value;
-
-fn mixmaster(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mixmaster"))
-        .args(args)
-        .output()
-        .expect("run mixmaster")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mixmaster-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// A stereo 1 kHz sine at `peak_dbfs` per channel, `seconds` long, as 24-bit WAV.
 fn write_tone(path: &Path, peak_dbfs: f64, seconds: f64, rate: u32) {

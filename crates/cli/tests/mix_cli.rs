@@ -1,37 +1,13 @@
 //! `mixmaster demo` and `mixmaster mix` as users run them.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn mixmaster(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mixmaster"))
-        .args(args)
-        .output()
-        .expect("run mixmaster")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mixmaster-mixcli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{demo, mixmaster, temp_dir, text};
 
 #[test]
 fn demo_then_mix_the_demo_session_in_every_format() {
     let dir = temp_dir("demo");
-    let d = dir.to_str().unwrap();
-    let out = mixmaster(&["demo", "--seconds", "3", "--out-dir", d]);
-    assert!(out.status.success(), "{}", text(&out));
-    let t = text(&out);
+    let t = demo(&dir, 3);
     assert!(t.contains("Integrated") && t.contains("mix.wav"), "{t}");
     let session = dir.join("session.toml");
     for (file, bits) in [("m16.flac", "16"), ("m24.wav", "24"), ("m32.wav", "32f")] {
@@ -68,12 +44,7 @@ fn demo_then_mix_the_demo_session_in_every_format() {
 #[test]
 fn mix_refuses_to_overwrite_a_source_and_reports_session_mistakes() {
     let dir = temp_dir("bad");
-    let d = dir.to_str().unwrap();
-    assert!(
-        mixmaster(&["demo", "--seconds", "1", "--out-dir", d])
-            .status
-            .success()
-    );
+    demo(&dir, 1);
     let session = dir.join("session.toml");
     let kick = dir.join("stems/kick.wav");
     let before = std::fs::read(&kick).unwrap();

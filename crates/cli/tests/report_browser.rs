@@ -118,14 +118,7 @@ fn reports_render_in_headless_chromium() {
     }
     let dir = temp_dir("browser");
     let demo = dir.join("demo");
-    let o = mixmaster(&[
-        "demo",
-        "--out-dir",
-        demo.to_str().unwrap(),
-        "--seconds",
-        "12",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
+    common::demo(&demo, 12);
 
     // The demo's own report: the master against its mix.
     let html = demo.join("report.html");

@@ -9,15 +9,7 @@ fn report_writes_html_and_prints_the_checks() {
     let dir = temp_dir("report");
     // The demo's master (12 s: over 100 points of loudness series).
     let demo = dir.join("demo");
-    let o = mixmaster(&[
-        "demo",
-        "--out-dir",
-        demo.to_str().unwrap(),
-        "--seconds",
-        "12",
-    ]);
-    let t = text(&o);
-    assert!(o.status.success(), "{t}");
+    let t = common::demo(&demo, 12);
     // The demo writes its report and says where.
     assert!(demo.join("report.html").is_file());
     assert!(
@@ -66,14 +58,7 @@ fn png_size(path: &std::path::Path) -> (u32, u32) {
 fn png_plots_and_report_flags_of_mix_master_and_render() {
     let dir = temp_dir("report-flags");
     let demo = dir.join("demo");
-    let o = mixmaster(&[
-        "demo",
-        "--out-dir",
-        demo.to_str().unwrap(),
-        "--seconds",
-        "12",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
+    common::demo(&demo, 12);
     let mix = demo.join("mix.wav");
 
     // --png: every plot of the HTML as a PNG at twice the SVG's size.

@@ -1,7 +1,7 @@
 //! Helpers the command-line tests share.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Runs the `mixmaster` binary with `args`.
@@ -54,4 +54,19 @@ pub fn workspace_root() -> PathBuf {
         .join("../..")
         .canonicalize()
         .unwrap()
+}
+
+/// Runs `mixmaster demo --seconds SECONDS --out-dir OUT_DIR` (stems, session,
+/// mix.wav, master-spotify.wav, report.html); returns what it printed.
+pub fn demo(out_dir: &Path, seconds: u32) -> String {
+    let o = mixmaster(&[
+        "demo",
+        "--seconds",
+        &seconds.to_string(),
+        "--out-dir",
+        out_dir.to_str().unwrap(),
+    ]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    t
 }
