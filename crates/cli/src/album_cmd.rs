@@ -16,6 +16,7 @@ use mixmaster_session::{LoadedAlbum, LoudnessMode};
 use crate::format;
 use crate::pipeline::BLOCK_FRAMES;
 use crate::report_cmd::{self, ReportFlag};
+use mixmaster_report::Inputs;
 
 /// Arguments of `mixmaster album`.
 #[derive(Debug, clap::Args)]
@@ -143,21 +144,22 @@ fn report_album(s: &AlbumSummary, title: &str, html: &Path) -> Result<()> {
             (tmp.clone(), Some(tmp))
         }
     };
-    let result = report_cmd::write(&report_cmd::Request {
-        file: &file,
-        name: Some(format!(
-            "{title} ({} delivery, {} tracks)",
-            if d.kind == "cd" { "CD" } else { "streaming" },
-            d.tracks.len()
-        )),
-        before: None,
-        reference: None,
-        target_lufs: s.target_lufs.is_finite().then_some(s.target_lufs),
-        ceiling_dbtp: s.ceiling_dbtp,
-        markers,
+    let result = report_cmd::write(
+        &Inputs {
+            file,
+            name: Some(format!(
+                "{title} ({} delivery, {} tracks)",
+                if d.kind == "cd" { "CD" } else { "streaming" },
+                d.tracks.len()
+            )),
+            ceiling_dbtp: s.ceiling_dbtp,
+            target_lufs: s.target_lufs.is_finite().then_some(s.target_lufs),
+            markers,
+            ..Inputs::default()
+        },
         html,
-        png_dir: None,
-    });
+        None,
+    );
     if let Some(t) = temp {
         let _ = std::fs::remove_file(t);
     }

@@ -23,6 +23,7 @@ use mixmaster_session::{LoadedSession, MasteringSpec};
 use crate::format;
 use crate::meter_cmd::{self, MeterArgs};
 use crate::report_cmd;
+use mixmaster_report::Inputs;
 
 const RATE_HZ: u32 = 48_000;
 const BLOCK_FRAMES: usize = 8192;
@@ -194,17 +195,17 @@ pub fn run(out_dir: &Path, seconds: f64) -> Result<ExitCode> {
     // The report: the master against the mix, with the translation checks.
     say!("");
     let html = out_dir.join("report.html");
-    let report = report_cmd::write(&report_cmd::Request {
-        file: &master,
-        name: None,
-        before: Some(&mix),
-        reference: None,
-        target_lufs: mastered.target_lufs,
-        ceiling_dbtp: mastered.ceiling_dbtp,
-        markers: Vec::new(),
-        html: &html,
-        png_dir: None,
-    })?;
+    let report = report_cmd::write(
+        &Inputs {
+            file: master.clone(),
+            before: Some(mix.clone()),
+            ceiling_dbtp: mastered.ceiling_dbtp,
+            target_lufs: mastered.target_lufs,
+            ..Inputs::default()
+        },
+        &html,
+        None,
+    )?;
     say!("Translation checks of {}:", master.display());
     report_cmd::print_checks(&report, &html)?;
     say!("Open {} in a browser to see the plots.", html.display());

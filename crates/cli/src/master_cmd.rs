@@ -15,6 +15,7 @@ use mixmaster_session::{LoadedSession, MasteringSpec};
 
 use crate::format;
 use crate::report_cmd::{self, ReportFlag};
+use mixmaster_report::Inputs;
 
 /// Options shared by `master` and `render`.
 #[derive(Debug, clap::Args)]
@@ -312,20 +313,21 @@ fn report_master(o: &MasterOptions, s: &MasterSummary, before: &Path) -> Result<
         return Ok(());
     };
     say!("");
-    let report = report_cmd::write(&report_cmd::Request {
-        file: &s.output,
-        name: None,
-        before: Some(before),
-        reference: o.reference.as_deref(),
-        // The report draws a LUFS target; ACX aims at RMS instead.
-        target_lufs: s
-            .target_lufs
-            .filter(|_| s.level == LevelMeasure::IntegratedLufs),
-        ceiling_dbtp: s.ceiling_dbtp,
-        markers: Vec::new(),
+    let report = report_cmd::write(
+        &Inputs {
+            file: s.output.clone(),
+            before: Some(before.to_path_buf()),
+            reference: o.reference.clone(),
+            ceiling_dbtp: s.ceiling_dbtp,
+            // The report draws a LUFS target; ACX aims at RMS instead.
+            target_lufs: s
+                .target_lufs
+                .filter(|_| s.level == LevelMeasure::IntegratedLufs),
+            ..Inputs::default()
+        },
         html,
-        png_dir: None,
-    })?;
+        None,
+    )?;
     report_cmd::print_checks(&report, html)
 }
 

@@ -12,6 +12,7 @@ use mixmaster_session::LoadedSession;
 
 use crate::format;
 use crate::report_cmd::{self, ReportFlag};
+use mixmaster_report::Inputs;
 
 /// Arguments of `mixmaster mix`.
 #[derive(Debug, clap::Args)]
@@ -112,17 +113,15 @@ pub fn run(args: &MixArgs) -> Result<ExitCode> {
     }
     if let Some(html) = &args.report.report {
         // A mix is a premaster: no loudness target; overs are above 0 dBTP.
-        let report = report_cmd::write(&report_cmd::Request {
-            file: &summary.output,
-            name: None,
-            before: None,
-            reference: None,
-            target_lufs: None,
-            ceiling_dbtp: 0.0,
-            markers: Vec::new(),
+        let report = report_cmd::write(
+            &Inputs {
+                file: summary.output.clone(),
+                ceiling_dbtp: 0.0,
+                ..Inputs::default()
+            },
             html,
-            png_dir: None,
-        })?;
+            None,
+        )?;
         report_cmd::print_checks(&report, html)?;
     }
     Ok(ExitCode::SUCCESS)

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use mixmaster_core::targets::Target;
-use mixmaster_report::{PngWriter, Report, Status, analyse, lossy_check};
+use mixmaster_report::{Inputs, PngWriter, Report, Status, make_report};
 
 /// Arguments of `mixmaster report`.
 #[derive(Debug, clap::Args)]
@@ -54,62 +54,23 @@ impl ReportFlag {
     }
 }
 
-/// What to report on and where to write it.
-#[derive(Debug)]
-pub struct Request<'a> {
-    /// The file.
-    pub file: &'a Path,
-    /// What to call it (default: its file name).
-    pub name: Option<String>,
-    /// The same programme before processing.
-    pub before: Option<&'a Path>,
-    /// A reference track.
-    pub reference: Option<&'a Path>,
-    /// Loudness target to draw, LUFS.
-    pub target_lufs: Option<f64>,
-    /// True-peak ceiling whose overs are marked, dBTP.
-    pub ceiling_dbtp: f64,
-    /// Times to mark (track starts), seconds.
-    pub markers: Vec<(f64, String)>,
-    /// The HTML file.
-    pub html: &'a Path,
-    /// Folder for PNGs of the plots.
-    pub png_dir: Option<&'a Path>,
-}
-
-/// Analyses the files, then writes the HTML (through a temporary file
-/// renamed into place) and the PNGs. Returns the report.
-pub fn write(req: &Request<'_>) -> Result<Report> {
+/// Analyses what `inputs` names, then writes the HTML at `html` (through a
+/// temporary file renamed into place) and, with `png_dir`, the plots as
+/// PNGs. Returns the report.
+pub fn write(inputs: &Inputs, html: &Path, png_dir: Option<&Path>) -> Result<Report> {
     // Fonts first: a missing font refuses before anything is written.
-    let png = req.png_dir.map(|_| PngWriter::new(2.0)).transpose()?;
-    let file = analyse(req.file, req.ceiling_dbtp)?;
-    let lossy = lossy_check(req.file, &file.meter)?;
-    let report = Report {
-        file,
-        lossy,
-        before: req
-            .before
-            .map(|p| analyse(p, req.ceiling_dbtp))
-            .transpose()?,
-        reference: req
-            .reference
-            .map(|p| analyse(p, req.ceiling_dbtp))
-            .transpose()?,
-        target_lufs: req.target_lufs,
-        name: req.name.clone(),
-        markers: req.markers.clone(),
-    };
-    if let (Some(png), Some(dir)) = (&png, req.png_dir) {
+    let png = png_dir.map(|_| PngWriter::new(2.0)).transpose()?;
+    let report = make_report(inputs)?;
+    if let (Some(png), Some(dir)) = (&png, png_dir) {
         png.write_all(&report.plots(), &report.name(), dir)?;
     }
-    let html = report.to_html();
-    let tmp = req.html.with_extension("html.tmp");
-    std::fs::write(&tmp, html)
-        .and_then(|()| std::fs::rename(&tmp, req.html))
+    let tmp = html.with_extension("html.tmp");
+    std::fs::write(&tmp, report.to_html())
+        .and_then(|()| std::fs::rename(&tmp, html))
         .inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
         })
-        .with_context(|| format!("{}: cannot write the report", req.html.display()))?;
+        .with_context(|| format!("{}: cannot write the report", html.display()))?;
     Ok(report)
 }
 
@@ -159,17 +120,18 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     inputs.extend(args.compare.as_deref());
     inputs.extend(args.reference.as_deref());
     check_output(&args.output, &inputs)?;
-    let report = write(&Request {
-        file: &args.file,
-        name: None,
-        before: args.compare.as_deref(),
-        reference: args.reference.as_deref(),
-        target_lufs: target.integrated_lufs,
-        ceiling_dbtp: target.ceiling_dbtp,
-        markers: Vec::new(),
-        html: &args.output,
-        png_dir: args.png.as_deref(),
-    })?;
+    let report = write(
+        &Inputs {
+            file: args.file.clone(),
+            before: args.compare.clone(),
+            reference: args.reference.clone(),
+            ceiling_dbtp: target.ceiling_dbtp,
+            target_lufs: target.integrated_lufs,
+            ..Inputs::default()
+        },
+        &args.output,
+        args.png.as_deref(),
+    )?;
     if args.json {
         say!("{}", serde_json::to_string_pretty(&report.to_json())?);
     } else {

@@ -317,10 +317,38 @@ pub struct LossyCheck {
 }
 
 /// Encodes `path` to MP3 (320 kbit/s CBR, the built-in LAME encoder) in
-/// a temporary file, decodes it and meters it. `None` when the file's rate
-/// is one MP3 cannot carry (32, 44.1 and 48 kHz only) or it has more than
-/// two channels.
+/// a temporary file, decodes it and meters it; `source` is the file's own
+/// reading. `None` when the file's rate is one MP3 cannot carry (32, 44.1
+/// and 48 kHz only) or it has more than two channels.
 pub fn lossy_check(path: &Path, source: &MeterReport) -> Result<Option<LossyCheck>, ReportError> {
+    Ok(mp3_round_trip(path)?.map(|d| d.against(source)))
+}
+
+/// The file after MP3 encode → decode: its meter reading and the decoded
+/// samples at full scale.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    codec: &'static str,
+    report: MeterReport,
+    overs: u64,
+}
+
+impl Decoded {
+    /// The check, against the file's own reading.
+    pub fn against(&self, source: &MeterReport) -> LossyCheck {
+        LossyCheck {
+            codec: self.codec.into(),
+            source_true_peak_dbtp: source.true_peak_dbtp,
+            decoded_true_peak_dbtp: self.report.true_peak_dbtp,
+            decoded_overs: self.overs,
+            loudness_change_lu: self.report.integrated_lufs - source.integrated_lufs,
+        }
+    }
+}
+
+/// The MP3 encode → decode of [`lossy_check`], without the comparison (so
+/// it can run beside the file's analysis).
+pub fn mp3_round_trip(path: &Path) -> Result<Option<Decoded>, ReportError> {
     use mixmaster_io::{AudioWriter, Encoding, FileFormat, WriteSpec};
     let fail = |e: String| ReportError(format!("{}: {e}", path.display()));
     let mut reader = AudioReader::open(path).map_err(|e| ReportError(e.to_string()))?;
@@ -378,13 +406,10 @@ pub fn lossy_check(path: &Path, source: &MeterReport) -> Result<Option<LossyChec
                 .process(buf.planar())
                 .map_err(|e| fail(e.to_string()))?;
         }
-        let r = meter.report();
-        Ok(Some(LossyCheck {
-            codec: "MP3 320 kbit/s CBR (LAME)".into(),
-            source_true_peak_dbtp: source.true_peak_dbtp,
-            decoded_true_peak_dbtp: r.true_peak_dbtp,
-            decoded_overs: overs,
-            loudness_change_lu: r.integrated_lufs - source.integrated_lufs,
+        Ok(Some(Decoded {
+            codec: "MP3 320 kbit/s CBR (LAME)",
+            report: meter.report(),
+            overs,
         }))
     })();
     std::fs::remove_file(&tmp).ok();
