@@ -242,7 +242,8 @@ pub fn analyse(path: &Path, ceiling_dbtp: f64) -> Result<FileAnalysis, ReportErr
     }
     let mono_report = mono_meter.report();
     let phone_report = phone_meter.report();
-    let mono = (channels >= 2).then(|| {
+    // Defined for stereo; a multichannel fold-down needs a downmix matrix.
+    let mono = (channels == 2).then(|| {
         let cancelling_bands = report
             .spectrum
             .as_ref()
@@ -318,8 +319,9 @@ pub struct LossyCheck {
 
 /// Encodes `path` to MP3 (320 kbit/s CBR, the built-in LAME encoder) in
 /// a temporary file, decodes it and meters it; `source` is the file's own
-/// reading. `None` when the file's rate is one MP3 cannot carry (32, 44.1
-/// and 48 kHz only) or it has more than two channels.
+/// reading. A file above 48 kHz is resampled first (to 44.1 kHz from its
+/// multiples, else to 48 kHz). `None` below 32 kHz or with more than two
+/// channels.
 pub fn lossy_check(path: &Path, source: &MeterReport) -> Result<Option<LossyCheck>, ReportError> {
     Ok(mp3_round_trip(path)?.map(|d| d.against(source)))
 }
@@ -328,7 +330,7 @@ pub fn lossy_check(path: &Path, source: &MeterReport) -> Result<Option<LossyChec
 /// samples at full scale.
 #[derive(Debug, Clone)]
 pub struct Decoded {
-    codec: &'static str,
+    codec: String,
     report: MeterReport,
     overs: u64,
 }
@@ -337,7 +339,7 @@ impl Decoded {
     /// The check, against the file's own reading.
     pub fn against(&self, source: &MeterReport) -> LossyCheck {
         LossyCheck {
-            codec: self.codec.into(),
+            codec: self.codec.clone(),
             source_true_peak_dbtp: source.true_peak_dbtp,
             decoded_true_peak_dbtp: self.report.true_peak_dbtp,
             decoded_overs: self.overs,
@@ -349,13 +351,34 @@ impl Decoded {
 /// The MP3 encode → decode of [`lossy_check`], without the comparison (so
 /// it can run beside the file's analysis).
 pub fn mp3_round_trip(path: &Path) -> Result<Option<Decoded>, ReportError> {
-    use mixmaster_io::{AudioWriter, Encoding, FileFormat, WriteSpec};
+    use mixmaster_io::{AudioWriter, Encoding, FileFormat, Resampler, WriteSpec};
     let fail = |e: String| ReportError(format!("{}: {e}", path.display()));
     let mut reader = AudioReader::open(path).map_err(|e| ReportError(e.to_string()))?;
     let info = reader.info().clone();
-    if info.channels > 2 || ![32_000, 44_100, 48_000].contains(&info.sample_rate_hz) {
+    // MPEG-1 Layer III carries 32, 44.1 and 48 kHz: a high-rate master is
+    // resampled first, as a distributor's transcode would (multiples of
+    // 44.1 kHz to 44.1, the rest to 48).
+    let rate = match info.sample_rate_hz {
+        r @ (32_000 | 44_100 | 48_000) => r,
+        r if r > 48_000 && r % 44_100 == 0 => 44_100,
+        r if r > 48_000 => 48_000,
+        _ => return Ok(None),
+    };
+    if info.channels > 2 {
         return Ok(None);
     }
+    let mut resampler = (rate != info.sample_rate_hz)
+        .then(|| Resampler::new(info.sample_rate_hz, rate, info.channels))
+        .transpose()
+        .map_err(|e| fail(e.to_string()))?;
+    let codec = if resampler.is_some() {
+        format!(
+            "MP3 320 kbit/s CBR (LAME), resampled to {} kHz",
+            f64::from(rate) / 1000.0
+        )
+    } else {
+        "MP3 320 kbit/s CBR (LAME)".to_string()
+    };
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let tmp = std::env::temp_dir().join(format!(
         "mixmaster-report-{}-{}.mp3",
@@ -366,7 +389,7 @@ pub fn mp3_round_trip(path: &Path) -> Result<Option<Decoded>, ReportError> {
         let mut w = AudioWriter::create(
             &tmp,
             WriteSpec {
-                sample_rate_hz: info.sample_rate_hz,
+                sample_rate_hz: rate,
                 channels: info.channels,
                 format: FileFormat::Mp3,
                 encoding: Encoding::Pcm16,
@@ -375,6 +398,7 @@ pub fn mp3_round_trip(path: &Path) -> Result<Option<Decoded>, ReportError> {
         )
         .map_err(|e| fail(e.to_string()))?;
         let mut buf = AudioBuffer::new(info.channels, 0);
+        let mut resampled = AudioBuffer::new(info.channels, 0);
         loop {
             let n = reader
                 .read(&mut buf, 1 << 15)
@@ -382,12 +406,25 @@ pub fn mp3_round_trip(path: &Path) -> Result<Option<Decoded>, ReportError> {
             if n == 0 {
                 break;
             }
-            w.write(buf.planar()).map_err(|e| fail(e.to_string()))?;
+            match &mut resampler {
+                Some(r) => {
+                    r.process(buf.planar(), &mut resampled)
+                        .map_err(|e| fail(e.to_string()))?;
+                    w.write(resampled.planar())
+                }
+                None => w.write(buf.planar()),
+            }
+            .map_err(|e| fail(e.to_string()))?;
+        }
+        if let Some(r) = &mut resampler {
+            r.flush(&mut resampled).map_err(|e| fail(e.to_string()))?;
+            w.write(resampled.planar())
+                .map_err(|e| fail(e.to_string()))?;
         }
         w.finish().map_err(|e| fail(e.to_string()))?;
         let mut decoded = AudioReader::open(&tmp).map_err(|e| fail(e.to_string()))?;
-        let mut meter = Meter::new(MeterOptions::new(info.sample_rate_hz, info.channels))
-            .map_err(|e| fail(e.to_string()))?;
+        let mut meter =
+            Meter::new(MeterOptions::new(rate, info.channels)).map_err(|e| fail(e.to_string()))?;
         let mut overs = 0u64;
         loop {
             let n = decoded
@@ -407,7 +444,7 @@ pub fn mp3_round_trip(path: &Path) -> Result<Option<Decoded>, ReportError> {
                 .map_err(|e| fail(e.to_string()))?;
         }
         Ok(Some(Decoded {
-            codec: "MP3 320 kbit/s CBR (LAME)",
+            codec,
             report: meter.report(),
             overs,
         }))

@@ -16,10 +16,14 @@ fn temp(name: &str) -> PathBuf {
 }
 
 fn write(path: &Path, channels: &[Vec<f64>]) {
+    write_at(path, RATE, channels);
+}
+
+fn write_at(path: &Path, rate: u32, channels: &[Vec<f64>]) {
     let mut w = AudioWriter::create(
         path,
         WriteSpec {
-            sample_rate_hz: RATE,
+            sample_rate_hz: rate,
             channels: channels.len(),
             format: FileFormat::Wav,
             encoding: Encoding::Float32,
@@ -329,4 +333,31 @@ fn a_hot_master_overs_through_mp3_and_a_quiet_one_does_not() {
     assert!((l.decoded_true_peak_dbtp - -20.0).abs() < 0.3, "{l:?}");
     assert_eq!(l.decoded_overs, 0);
     assert_eq!(status(&r, "lossy"), Status::Pass);
+}
+
+#[test]
+fn a_high_rate_master_is_resampled_for_the_mp3_check_and_surround_has_no_stereo_fold_down() {
+    use mixmaster_report::lossy_check;
+    // A −20 dBFS 1 kHz tone at 96 kHz: resampled to 48 kHz, encoded, decoded.
+    let path = temp("lossy-96k.wav");
+    let t: Vec<f64> = (0..96_000 * 3)
+        .map(|i| 0.1 * (2.0 * std::f64::consts::PI * 1000.0 * f64::from(i) / 96_000.0).sin())
+        .collect();
+    write_at(&path, 96_000, &[t.clone(), t]);
+    let a = analyse(&path, -1.0).unwrap();
+    let l = lossy_check(&path, &a.meter)
+        .unwrap()
+        .expect("checked at 48 kHz");
+    assert!(l.codec.contains("resampled to 48 kHz"), "{l:?}");
+    assert!((l.decoded_true_peak_dbtp - -20.0).abs() < 0.3, "{l:?}");
+    assert!(l.loudness_change_lu.abs() < 0.1, "{l:?}");
+    // Six channels: no stereo fold-down figures, no MP3 check; the rest is
+    // measured.
+    let six = temp("six.wav");
+    let t = sine(1000.0, -30.0, 2.0);
+    write(&six, &vec![t; 6]);
+    let a = analyse(&six, -1.0).unwrap();
+    assert!(a.mono.is_none());
+    assert!(lossy_check(&six, &a.meter).unwrap().is_none());
+    assert!(a.meter.integrated_lufs.is_finite());
 }
