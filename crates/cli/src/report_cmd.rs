@@ -85,6 +85,15 @@ fn check_output(path: &Path, files: &[&Path]) -> Result<()> {
             path.display()
         );
     }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        bail!(
+            "{}: the folder {} does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(x), Ok(y)) => x == y,
         _ => a == b,

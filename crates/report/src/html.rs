@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use mixmaster_core::targets::{NormalizationPolicy, TARGETS, Target};
 use serde::Serialize;
 
-use crate::analysis::{FileAnalysis, LossyCheck};
+use crate::analysis::FileAnalysis;
+use crate::lossy::LossyCheck;
 use crate::svg::{Axis, Line, Mark, Plot, Region, Rule, escape};
 
 /// Outcome of a translation check.
@@ -46,7 +47,7 @@ pub struct Report {
     pub reference: Option<FileAnalysis>,
     /// The loudness target to draw, LUFS.
     pub target_lufs: Option<f64>,
-    /// The file through a lossy codec ([`crate::analysis::lossy_check`]).
+    /// The file through a lossy codec ([`crate::lossy::lossy_check`]).
     pub lossy: Option<LossyCheck>,
     /// What to call the file in the report (default: its file name).
     pub name: Option<String>,

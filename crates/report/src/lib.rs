@@ -6,11 +6,13 @@
 
 pub mod analysis;
 pub mod html;
+pub mod lossy;
 pub mod png;
 pub mod svg;
 
-pub use analysis::{FileAnalysis, LossyCheck, analyse, lossy_check, mp3_round_trip};
+pub use analysis::{FileAnalysis, analyse};
 pub use html::{Check, Report, Status};
+pub use lossy::{LossyCheck, lossy_check, mp3_round_trip};
 pub use png::PngWriter;
 
 use std::path::PathBuf;
