@@ -527,7 +527,10 @@ mod tests {
                 .zip(&a.channel(c)[mid..])
                 .filter(|(x, y)| x == y)
                 .count();
-            eprintln!("channel {c}: second half {same} of {} samples identical", second.len());
+            eprintln!(
+                "channel {c}: second half {same} of {} samples identical",
+                second.len()
+            );
             assert!(same * 10 >= second.len() * 9, "{same} of {}", second.len());
         }
         // The figures of the check agree.
