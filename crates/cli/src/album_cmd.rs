@@ -15,7 +15,7 @@ use mixmaster_session::{LoadedAlbum, LoudnessMode};
 
 use crate::format;
 use crate::pipeline::BLOCK_FRAMES;
-use crate::report_cmd::{self, ReportFlag};
+use crate::report_cmd;
 use mixmaster_report::Inputs;
 
 /// Arguments of `mixmaster album`.
@@ -58,10 +58,9 @@ fn album_help() -> String {
 /// Runs `mixmaster album`.
 pub fn run(args: &AlbumArgs) -> Result<ExitCode> {
     let loaded = LoadedAlbum::load(&args.album)?;
-    let report_flag = ReportFlag {
-        report: args.report.clone(),
-    };
-    report_flag.check(&[args.album.as_path(), args.output.as_path()])?;
+    if let Some(html) = &args.report {
+        report_cmd::check_output(html, &[args.album.as_path(), args.output.as_path()])?;
+    }
     let (file_cd, file_streaming) = loaded.album.deliveries();
     let (cd, streaming) = if args.cd || args.streaming {
         (args.cd, args.streaming)

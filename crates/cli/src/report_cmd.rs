@@ -3,11 +3,13 @@
 //! checks — and the same report for `mix`, `master`, `render` and `album`
 //! through their `--report PATH`.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use mixmaster_core::targets::Target;
+use mixmaster_io::atomic::{AtomicFile, same_file};
 use mixmaster_report::{Inputs, PngWriter, Report, Status, make_report};
 
 /// Arguments of `mixmaster report`.
@@ -54,8 +56,8 @@ impl ReportFlag {
     }
 }
 
-/// Analyses what `inputs` names, then writes the HTML at `html` (through a
-/// temporary file renamed into place) and, with `png_dir`, the plots as
+/// Analyses what `inputs` names, then writes the HTML at `html` (an
+/// [`AtomicFile`]: whole or not at all, never over an input) and, with `png_dir`, the plots as
 /// PNGs. Returns the report.
 pub fn write(inputs: &Inputs, html: &Path, png_dir: Option<&Path>) -> Result<Report> {
     // Fonts first: a missing font refuses before anything is written.
@@ -64,18 +66,24 @@ pub fn write(inputs: &Inputs, html: &Path, png_dir: Option<&Path>) -> Result<Rep
     if let (Some(png), Some(dir)) = (&png, png_dir) {
         png.write_all(&report.plots(), &report.name(), dir)?;
     }
-    let tmp = html.with_extension("html.tmp");
-    std::fs::write(&tmp, report.to_html())
-        .and_then(|()| std::fs::rename(&tmp, html))
-        .inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })
+    let sources: Vec<&Path> = [
+        Some(&inputs.file),
+        inputs.before.as_ref(),
+        inputs.reference.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(PathBuf::as_path)
+    .collect();
+    let (out, mut f) = AtomicFile::create(html, &sources)?;
+    f.write_all(report.to_html().as_bytes())
         .with_context(|| format!("{}: cannot write the report", html.display()))?;
+    out.commit(f)?;
     Ok(report)
 }
 
 /// A report path must be `.html`/`.htm` and must not be one of `files`.
-fn check_output(path: &Path, files: &[&Path]) -> Result<()> {
+pub fn check_output(path: &Path, files: &[&Path]) -> Result<()> {
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
@@ -94,11 +102,7 @@ fn check_output(path: &Path, files: &[&Path]) -> Result<()> {
             dir.display()
         );
     }
-    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
-    };
-    if let Some(f) = files.iter().find(|f| same(path, f)) {
+    if let Some(f) = files.iter().find(|f| same_file(path, f)) {
         bail!(
             "{}: the report would overwrite {}; choose another path",
             path.display(),

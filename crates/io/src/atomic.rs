@@ -148,8 +148,9 @@ impl Drop for AtomicFile {
     }
 }
 
-/// True when writing `target` would replace the file `input`.
-fn same_file(target: &Path, input: &Path) -> bool {
+/// True when writing `target` would replace the file `input` (see
+/// [`AtomicFile::create`] for what counts as the same file).
+pub fn same_file(target: &Path, input: &Path) -> bool {
     let Ok(input_canon) = input.canonicalize() else {
         // An input that does not exist cannot be overwritten.
         return false;

@@ -2,9 +2,11 @@
 //! plot's SVG, with its heading and the file's name above it, rasterised by
 //! resvg with the system's fonts.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use mixmaster_io::atomic::AtomicFile;
 use resvg::tiny_skia::{Pixmap, Transform};
 use resvg::usvg::{self, fontdb};
 
@@ -85,8 +87,8 @@ impl PngWriter {
             .map_err(|e| ReportError(format!("plot '{}': {e}", plot.id)))
     }
 
-    /// Writes every plot to `DIR/<id>.png` (creating DIR), each through a
-    /// temporary file renamed into place. Returns the files written.
+    /// Writes every plot to `DIR/<id>.png` (creating DIR), each as an
+    /// [`AtomicFile`]. Returns the files written.
     pub fn write_all(
         &self,
         plots: &[Plot],
@@ -103,13 +105,10 @@ impl PngWriter {
             .collect::<Result<Vec<_>, ReportError>>()?;
         let mut written = Vec::with_capacity(images.len());
         for (path, bytes) in images {
-            let tmp = path.with_extension("png.tmp");
-            std::fs::write(&tmp, &bytes)
-                .and_then(|()| std::fs::rename(&tmp, &path))
-                .map_err(|e| {
-                    let _ = std::fs::remove_file(&tmp);
-                    ReportError(format!("{}: cannot write: {e}", path.display()))
-                })?;
+            let fail = |e: String| ReportError(format!("{}: cannot write: {e}", path.display()));
+            let (out, mut f) = AtomicFile::create(&path, &[]).map_err(|e| fail(e.to_string()))?;
+            f.write_all(&bytes).map_err(|e| fail(e.to_string()))?;
+            out.commit(f).map_err(|e| fail(e.to_string()))?;
             written.push(path);
         }
         Ok(written)
